@@ -1,0 +1,44 @@
+"""The `yuqing` command line (DESIGN §3). Each module adds one group of commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli import setup_cmds
+from pipeline.cli.context import CliState, run_guarded
+
+app = typer.Typer(
+    name="yuqing",
+    help="舆情 yuqing: crawl public posts, flag what matters, alert the monitor, mail a daily digest.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="config file (default ./config.yaml "
+                                                "or $YUQING_CONFIG)")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more log output")] = 0,
+) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    from pipeline.logs import setup_logging
+
+    setup_logging(level)
+    ctx.obj = CliState(config_path=config)
+
+
+for module in (setup_cmds,):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run_guarded(app))
