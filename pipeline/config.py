@@ -589,11 +589,16 @@ def parse_config(data: Any, *, base_dir: Path, environ: Mapping[str, str], sourc
     return config
 
 
+def config_file_path(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """``path``, else ``$YUQING_CONFIG``, else ``./config.yaml``."""
+    env = os.environ if environ is None else environ
+    return path if path is not None else Path(env.get(CONFIG_ENV_VAR, DEFAULT_CONFIG_NAME))
+
+
 def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate the config file (``path``, else ``$YUQING_CONFIG``, else ``./config.yaml``)."""
     env = os.environ if environ is None else environ
-    if path is None:
-        path = Path(env.get(CONFIG_ENV_VAR, DEFAULT_CONFIG_NAME))
+    path = config_file_path(path, env)
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -9,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli import setup_cmds
 from pipeline.cli.context import CliState, run_guarded
 
 app = typer.Typer(
@@ -35,8 +35,13 @@ def _root(
     ctx.obj = CliState(config_path=config)
 
 
-for module in (setup_cmds,):
-    module.register(app)
+# One module per group of commands; each has register(app). One line each, kept sorted.
+COMMAND_MODULES = (
+    "pipeline.cli.run_cmds",
+    "pipeline.cli.setup_cmds",
+)
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
 
 
 def main() -> None:

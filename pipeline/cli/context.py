@@ -15,7 +15,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.config import Config, ConfigError, load_config
+from pipeline.config import Config, ConfigError, config_file_path, load_config
 from pipeline.exceptions import YuqingError
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,10 @@ err_console = Console(stderr=True, highlight=False)
 class CliState:
     config_path: Path | None = None
     _config: Config | None = field(default=None, repr=False)
+
+    def resolved_config_path(self) -> Path:
+        """The config file in use (for crawl subprocesses, which read it themselves)."""
+        return config_file_path(self.config_path).resolve()
 
     def config(self) -> Config:
         if self._config is None:
