@@ -1,0 +1,110 @@
+"""Events in the database: link analysed posts to their event and refresh its statistics.
+
+The clustering itself is `nlp.events` (in the worker's memory); this module stores its
+result: one ``events`` row per event key, ``posts.event_id``, and the numbers alert
+rules and the digest read (post count, distinct sources, negative share, rumour score,
+heat, burst and growth against the event's own baseline).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from nlp.analyze import Analysis as NlpAnalysis
+from nlp.analyze import PostInput
+from nlp.bursts import detect_burst
+from nlp.categories import Category
+from nlp.events import EventPost, summarize_event
+from pipeline.models import Analysis, Event, Post, Source
+
+# Categories that matter most decide an event's category even when outnumbered.
+CATEGORY_WEIGHT = {Category.EMERGENCY.value: 4.0, Category.RUMOUR.value: 3.0}
+HEAT_HORIZON = timedelta(days=3)  # older posts add < 1/8 each to the heat
+HEAT_SAMPLE = 5000
+BURST_WINDOW = timedelta(hours=1)
+BURST_BASELINE = timedelta(hours=24)
+
+
+def update_events(session: Session, results: Sequence[NlpAnalysis], inputs: Sequence[PostInput],
+                  *, now: datetime) -> list[int]:
+    """Create or update the events of these analysed posts; returns the touched event ids."""
+    keyed = [r for r in results if r.event_key]
+    if not keyed:
+        return []
+    by_post = {p.id: p for p in inputs}
+    keys = sorted({r.event_key for r in keyed if r.event_key})
+    events = {e.key: e for e in session.scalars(select(Event).where(Event.key.in_(keys)))}
+    for result in keyed:
+        key = result.event_key or ""
+        if key not in events:
+            post = by_post[result.post_id]
+            when = post.published_at or now
+            event = Event(key=key, title="", first_seen=when, last_seen=when)
+            session.add(event)
+            events[key] = event
+    session.flush()
+    for key, event in events.items():
+        post_ids = [r.post_id for r in keyed if r.event_key == key]
+        session.execute(update(Post).where(Post.id.in_(post_ids)).values(event_id=event.id))
+    for event in events.values():
+        refresh_event(session, event, now=now)
+    return sorted(e.id for e in events.values())
+
+
+def refresh_event(session: Session, event: Event, *, now: datetime) -> None:
+    """Recompute an event's statistics from its stored posts and their newest analyses."""
+    newest = (select(Analysis.post_id, func.max(Analysis.id).label("aid"))
+              .join(Post, Post.id == Analysis.post_id).where(Post.event_id == event.id)
+              .group_by(Analysis.post_id).subquery())
+    rows = session.execute(
+        select(Post.id, Post.title, Post.text, Source.name, Post.published_at, Post.fetched_at,
+               Analysis.negative, Analysis.rumour, Analysis.relevance, Analysis.is_relevant,
+               Analysis.category, Analysis.topics)
+        .join(Source, Source.id == Post.source_id)
+        .join(newest, newest.c.post_id == Post.id)
+        .join(Analysis, Analysis.id == newest.c.aid)
+        .order_by(Post.id.desc()).limit(HEAT_SAMPLE)
+    ).all()
+    if not rows:
+        return
+    counts = session.execute(
+        select(func.count(Post.id), func.count(func.distinct(Post.source_id)),
+               func.min(func.coalesce(Post.published_at, Post.fetched_at)),
+               func.max(func.coalesce(Post.published_at, Post.fetched_at)))
+        .where(Post.event_id == event.id)
+    ).one()
+    posts = [EventPost(post_id=r.id, title=r.title or "", text=r.text or "", source=r.name,
+                       published_at=r.published_at or r.fetched_at, negative=r.negative) for r in rows]
+    summary = summarize_event(event.key, posts, now=now)
+    relevant = [r for r in rows if r.is_relevant] or rows
+    topics = Counter(t for r in relevant for t in (r.topics or []))
+    categories: dict[str, float] = {}
+    for r in relevant:
+        weight = CATEGORY_WEIGHT.get(r.category, 1.0) if r.category != "other" else 0.1
+        categories[r.category] = categories.get(r.category, 0.0) + weight
+    times = [p.published_at for p in posts]
+    burst = detect_burst(times, now, BURST_WINDOW, BURST_BASELINE)
+    event.title = summary.title
+    event.topic = topics.most_common(1)[0][0] if topics else None
+    event.category = max(categories, key=lambda c: categories[c]) if categories else None
+    event.post_count = int(counts[0])
+    event.source_count = int(counts[1])
+    event.first_seen = counts[2] or summary.first_seen
+    event.last_seen = counts[3] or summary.last_seen
+    event.negative_share = summary.negative_share
+    event.rumour_score = max((r.rumour for r in relevant), default=0.0)
+    event.heat = summary.heat
+    event.burst = burst.is_burst
+    event.stats = {
+        "relevance_max": max(r.relevance for r in rows),
+        "relevant_posts": sum(1 for r in rows if r.is_relevant),
+        "categories": dict(Counter(r.category for r in rows)),
+        "topics": dict(topics),
+        "recent": burst.observed, "expected": round(burst.expected, 3), "growth": round(burst.ratio, 3),
+        "burst_p": burst.p_value,
+    }

@@ -1,0 +1,180 @@
+"""`yuqing process`: analyse new posts, update events, raise alerts, queue notifications.
+
+Work is claimed in batches. A claim marks posts with the worker's id and a time; on
+PostgreSQL the claiming query skips rows another worker has locked (``FOR UPDATE SKIP
+LOCKED``), so several workers on several machines share the queue. Everything a batch
+produces (analyses, event links and statistics, alerts, outbox rows, ``processed_at``)
+is written in ONE transaction: a batch interrupted anywhere leaves nothing behind, and
+its claim expires after `CLAIM_LEASE`, when any worker redoes it. Analyses are unique
+per (post, model version) and alerts per event, so a redo cannot duplicate them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from nlp.analyze import Analysis as NlpAnalysis
+from nlp.analyze import Analyzer, PostInput
+from nlp.events import EventClusterer
+from nlp.tokenize import tokenize
+from pipeline.config import Config
+from pipeline.db import transaction
+from pipeline.events import update_events
+from pipeline.models import Analysis, Post, Source, utcnow
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+@dataclass
+class ProcessReport:
+    claimed: int = 0
+    analysed: int = 0
+    relevant: int = 0
+    events: int = 0
+    alerts: int = 0
+    notifications: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def load_analyzer(config: Config) -> Analyzer:
+    """The NLP analyzer for this config (topics, models, event window). Models load lazily."""
+    models_dir = config.path(config.nlp.models_dir) if config.nlp.models_dir else None
+    events = EventClusterer(window=config.process.event_window)
+    return Analyzer.load(config.topics, models_dir, relevance_threshold=config.nlp.relevance_threshold,
+                         events=events)
+
+
+def rebuild_event_index(factory: sessionmaker[Session], config: Config, analyzer: Analyzer,
+                        *, now: datetime) -> int:
+    """Replay the processed posts of the event window into a fresh analyzer's clusterer.
+
+    Done once when a worker starts, so new posts join the events that already exist.
+    """
+    since = now - config.process.event_window
+    with factory() as session:
+        rows = session.execute(
+            select(Post.id, Post.title, Post.text, Post.published_at, Post.fetched_at)
+            .where(Post.processed_at.is_not(None), Post.fetched_at >= since)
+            .order_by(Post.fetched_at, Post.id)
+        ).all()
+    replay = [(pid, tokenize(f"{title}\n{body}" if title else body).content, published or fetched)
+              for pid, title, body, published, fetched in rows]
+    replay.sort(key=lambda r: (r[2], r[0]))
+    analyzer.events.rebuild(replay)
+    return len(replay)
+
+
+def claim_batch(session: Session, worker: str, limit: int, *, now: datetime) -> list[int]:
+    """Claim up to ``limit`` unprocessed posts whose claim is free or stale; returns their ids."""
+    stale = now - CLAIM_LEASE
+    free = and_(Post.processed_at.is_(None), or_(Post.claimed_at.is_(None), Post.claimed_at < stale))
+    candidates = select(Post.id).where(free).order_by(Post.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    # One statement, so the claim is atomic on SQLite too (its writers are serialised).
+    claimed = session.scalars(
+        update(Post).where(Post.id.in_(candidates.scalar_subquery()))
+        .values(claimed_by=worker, claimed_at=now).returning(Post.id)
+    )
+    return sorted(claimed)
+
+
+def _inputs(session: Session, ids: Sequence[int]) -> list[PostInput]:
+    rows = session.execute(
+        select(Post.id, Post.title, Post.text, Source.name, Post.url, Post.published_at, Post.fetched_at)
+        .join(Source, Source.id == Post.source_id).where(Post.id.in_(ids)).order_by(Post.id)
+    )
+    return [PostInput(id=pid, title=title or "", text=body or "", source=source, url=url,
+                      published_at=published or fetched)
+            for pid, title, body, source, url, published, fetched in rows]
+
+
+def _save_analyses(session: Session, results: Sequence[NlpAnalysis]) -> None:
+    if not results:
+        return
+    ids = [r.post_id for r in results]
+    versions = {r.model_version for r in results}
+    session.execute(delete(Analysis).where(Analysis.post_id.in_(ids), Analysis.model_version.in_(versions)))
+    session.execute(
+        insert(Analysis),
+        [{"post_id": r.post_id, "model_version": r.model_version, "relevance": r.relevance,
+          "is_relevant": r.is_relevant, "rumour": r.rumour, "sentiment": r.sentiment, "negative": r.negative,
+          "category": r.category, "topics": r.topics, "matches": r.matches,
+          "explanations": {k: [[t, w] for t, w in v] for k, v in r.explanations.items()},
+          "created_at": utcnow()} for r in results],
+    )
+
+
+def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Analyzer, *, worker: str,
+                  now: datetime, limit: int) -> ProcessReport | None:
+    """Claim, analyse and store one batch. None when there was nothing to claim."""
+    with transaction(factory) as session:
+        ids = claim_batch(session, worker, limit, now=now)
+    if not ids:
+        return None
+    with factory() as session:
+        inputs = _inputs(session, ids)
+    results = analyzer.analyze(inputs)
+    report = ProcessReport(claimed=len(ids), batches=1)
+    with transaction(factory) as session:
+        still_mine = set(session.scalars(
+            select(Post.id).where(Post.id.in_(ids), Post.claimed_by == worker, Post.processed_at.is_(None))))
+        results = [r for r in results if r.post_id in still_mine]
+        _save_analyses(session, results)
+        event_ids = update_events(session, results, inputs, now=now)
+        session.execute(update(Post).where(Post.id.in_(list(still_mine)))
+                        .values(processed_at=now, claimed_by=None, claimed_at=None))
+        from pipeline.alerting import raise_alerts
+        from pipeline.store.outbox import pending_count
+
+        before = pending_count(session)
+        alert_ids = raise_alerts(session, config, event_ids, now=now)
+        report.notifications = pending_count(session) - before
+    report.analysed = len(results)
+    report.relevant = sum(1 for r in results if r.is_relevant)
+    report.events = len(event_ids)
+    report.alerts = len(alert_ids)
+    log.info("batch processed", extra={"worker": worker, "posts": len(results), "first_post": ids[0],
+                                       "last_post": ids[-1], "alerts": len(alert_ids)})
+    return report
+
+
+def process_pending(factory: sessionmaker[Session], config: Config, *, analyzer: Analyzer,
+                    now: Callable[[], datetime] = utcnow, worker: str | None = None,
+                    should_stop: Callable[[], bool] = lambda: False, max_batches: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> ProcessReport:
+    """Process batches until none is left (or ``max_batches``, or ``should_stop()``)."""
+    worker = worker or worker_id()
+    total = ProcessReport()
+    started = time.monotonic()
+    while not should_stop() and (max_batches is None or total.batches < max_batches):
+        report = process_batch(factory, config, analyzer, worker=worker, now=now(),
+                               limit=config.process.batch_size)
+        if report is None:
+            break
+        for name in ("claimed", "analysed", "relevant", "events", "alerts", "notifications", "batches"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if progress is not None:
+            progress(report.analysed)
+    total.seconds = round(time.monotonic() - started, 3)
+    return total
+
+
+def pending_posts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Post).where(Post.processed_at.is_(None))) or 0

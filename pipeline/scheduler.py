@@ -1,0 +1,208 @@
+"""`yuqing run`: an APScheduler 3 daemon with a persistent job store and leader election.
+
+Jobs live in the ``apscheduler_jobs`` table of the configured database, so runs missed
+while the daemon was down are run once after a restart (``coalesce`` with a generous
+``misfire_grace_time``; APScheduler's default of one second would drop them). Each job
+has ``max_instances=1``: it never runs twice at once. Several daemons may be started
+on one database for availability; only the holder of the ``scheduler`` lease runs the
+scheduler, the others wait to take over when its lease expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from pipeline.config import Config
+from pipeline.db import transaction
+from pipeline.jobs import DB_ERRORS, Runtime, bind_runtime
+from pipeline.store.jobs import acquire_lease, release_lease
+
+log = logging.getLogger(__name__)
+
+JOBS_TABLE = "apscheduler_jobs"
+LEASE_NAME = "scheduler"
+MISFIRE_GRACE_S = 3600
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: str
+    trigger: BaseTrigger
+    kwargs: dict[str, Any]
+
+
+def job_specs(config: Config) -> list[JobSpec]:
+    """Every job the config asks for, with its trigger in the configured timezone."""
+    tz = config.tz
+    specs: list[JobSpec] = []
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        trigger: BaseTrigger
+        if source.cron:
+            trigger = CronTrigger.from_crontab(source.cron, timezone=tz)
+        else:
+            every = source.schedule_every or timedelta(minutes=10)
+            trigger = IntervalTrigger(seconds=int(every.total_seconds()), timezone=tz)
+        if source.kind == "import":
+            specs.append(JobSpec(f"import:{source.name}", "pipeline.jobs:import_job", trigger,
+                                 {"source": source.name}))
+        else:
+            specs.append(JobSpec(f"crawl:{source.name}", "pipeline.jobs:crawl_job", trigger,
+                                 {"source": source.name}))
+    process_every = int(config.process.every.total_seconds())
+    specs += [
+        JobSpec("process", "pipeline.jobs:process_job", IntervalTrigger(seconds=process_every, timezone=tz), {}),
+        JobSpec("notify", "pipeline.jobs:notify_job", IntervalTrigger(seconds=30, timezone=tz), {}),
+        JobSpec("escalate", "pipeline.jobs:escalate_job", IntervalTrigger(seconds=60, timezone=tz), {}),
+        JobSpec("digest", "pipeline.jobs:digest_job",
+                CronTrigger(hour=config.digest.time.hour, minute=config.digest.time.minute, timezone=tz), {}),
+    ]
+    return specs
+
+
+def build_scheduler(runtime: Runtime, *, workers: int = 4) -> BackgroundScheduler:
+    store = SQLAlchemyJobStore(engine=runtime.engine, tablename=JOBS_TABLE)
+    return BackgroundScheduler(
+        jobstores={"default": store},
+        executors={"default": ThreadPoolExecutor(workers)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
+        timezone=runtime.config.tz,
+    )
+
+
+def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec]) -> dict[str, str]:
+    """Make the stored jobs match the config. Unchanged jobs keep their next run time, so a
+    run missed during downtime still fires once; changed ones are replaced; stale ones go."""
+    wanted = {spec.id: spec for spec in specs}
+    changes: dict[str, str] = {}
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            scheduler.remove_job(job.id)
+            changes[job.id] = "removed"
+    existing = {job.id: job for job in scheduler.get_jobs()}
+    for spec in specs:
+        job = existing.get(spec.id)
+        if job is not None and str(job.trigger) == str(spec.trigger) and job.func_ref == spec.func \
+                and job.kwargs == spec.kwargs:
+            changes[spec.id] = "kept"
+            continue
+        scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id, kwargs=spec.kwargs,
+                          replace_existing=True)
+        changes[spec.id] = "replaced" if job is not None else "added"
+    return changes
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Daemon:
+    """Leads (runs the scheduler) while it holds the lease; stops cleanly on `stop()`."""
+
+    def __init__(self, runtime: Runtime, *, lease_ttl: timedelta = timedelta(seconds=30)) -> None:
+        self.runtime = runtime
+        self.lease_ttl = lease_ttl
+        self.holder = holder_id()
+        self.scheduler: BackgroundScheduler | None = None
+        self.leading = False
+        self._last_renewed = 0.0
+
+    def trigger(self, job_id: str) -> None:
+        """Run a job as soon as possible (e.g. process right after a crawl)."""
+        scheduler = self.scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        job = scheduler.get_job(job_id)
+        if job is not None:
+            job.modify(next_run_time=datetime.now(self.runtime.config.tz))
+
+    def stop(self) -> None:
+        self.runtime.stopping.set()
+
+    def run(self) -> None:
+        """Block until `stop()`: take the lease, run the scheduler while holding it."""
+        rt = self.runtime
+        rt.trigger = self.trigger
+        bind_runtime(rt)
+        renew_every = self.lease_ttl.total_seconds() / 3
+        log.info("daemon starting", extra={"holder": self.holder})
+        try:
+            while not rt.stopping.is_set():
+                held = self._renew()
+                if held and not self.leading:
+                    self._lead()
+                elif not held and self.leading:
+                    log.warning("lost the scheduler lease; pausing", extra={"holder": self.holder})
+                    self._follow()
+                rt.stopping.wait(renew_every)
+        finally:
+            self._follow()
+            self._release()
+            bind_runtime(None)
+            log.info("daemon stopped", extra={"holder": self.holder})
+
+    def _renew(self) -> bool:
+        try:
+            with transaction(self.runtime.factory) as session:
+                held = acquire_lease(session, LEASE_NAME, self.holder, self.lease_ttl)
+        except DB_ERRORS as exc:
+            log.error("cannot renew the scheduler lease", extra={"error": str(exc).splitlines()[0]})
+            # Keep leading through a short outage, but never past the lease: by then another
+            # daemon may have taken over.
+            margin = self.lease_ttl.total_seconds() * 2 / 3
+            return self.leading and time.monotonic() - self._last_renewed < margin
+        if held:
+            self._last_renewed = time.monotonic()
+        return held
+
+    def _lead(self) -> None:
+        scheduler = build_scheduler(self.runtime)
+        scheduler.start(paused=True)
+        changes = sync_jobs(scheduler, job_specs(self.runtime.config))
+        log.info("leading: scheduler started", extra={"holder": self.holder, "jobs": changes})
+        self.scheduler = scheduler
+        self.leading = True
+        scheduler.resume()
+
+    def _follow(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)  # running jobs finish; their transactions commit or roll back
+            self.scheduler = None
+        self.leading = False
+
+    def _release(self) -> None:
+        try:
+            with transaction(self.runtime.factory) as session:
+                release_lease(session, LEASE_NAME, self.holder)
+        except DB_ERRORS as exc:
+            log.warning("could not release the lease; it expires by itself", extra={"error": str(exc)})
+
+
+def install_signal_handlers(daemon: Daemon) -> None:
+    """SIGINT and SIGTERM stop the daemon cleanly (from the main thread only)."""
+    import signal
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.warning("signal received; stopping after running jobs finish", extra={"signal": signum})
+        daemon.stop()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)

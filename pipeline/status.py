@@ -1,0 +1,77 @@
+"""What `yuqing status` reports, gathered from the database in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.models import Alert, Event, Notification, Post, Source
+from pipeline.scheduler import JOBS_TABLE, LEASE_NAME
+from pipeline.store.jobs import last_runs, lease_holder
+
+
+@dataclass
+class JobStatus:
+    name: str
+    next_run: datetime | None = None
+    last_run: datetime | None = None
+    ok: bool | None = None
+    message: str | None = None
+
+
+@dataclass
+class OverdueAlert:
+    id: int
+    grade: str
+    title: str
+    monitor: str | None
+    due_at: datetime
+
+
+@dataclass
+class StatusReport:
+    leader: str | None
+    jobs: list[JobStatus] = field(default_factory=list)
+    pending_posts: int = 0
+    pending_notifications: int = 0
+    dead_notifications: int = 0
+    sources: list[Source] = field(default_factory=list)
+    overdue: list[OverdueAlert] = field(default_factory=list)
+
+
+def _next_runs(engine: Engine) -> dict[str, datetime | None]:
+    if not inspect(engine).has_table(JOBS_TABLE):
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT id, next_run_time FROM {JOBS_TABLE}"))
+        return {job_id: (datetime.fromtimestamp(ts, UTC) if ts is not None else None) for job_id, ts in rows}
+
+
+def collect_status(engine: Engine, factory: sessionmaker[Session], *, now: datetime) -> StatusReport:
+    next_runs = _next_runs(engine)
+    with factory() as session:
+        report = StatusReport(leader=lease_holder(session, LEASE_NAME, now=now))
+        runs = last_runs(session)
+        for name in sorted(set(next_runs) | set(runs)):
+            run = runs.get(name)
+            report.jobs.append(JobStatus(name=name, next_run=next_runs.get(name),
+                                         last_run=run.started_at if run else None,
+                                         ok=run.ok if run else None, message=run.message if run else None))
+        report.pending_posts = session.scalar(
+            select(func.count()).select_from(Post).where(Post.processed_at.is_(None))) or 0
+        report.pending_notifications = session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.status.in_(["pending", "sending"]))
+        ) or 0
+        report.dead_notifications = session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.status == "dead")) or 0
+        report.sources = list(session.scalars(select(Source).order_by(Source.name)))
+        rows = session.execute(
+            select(Alert.id, Alert.grade, Event.title, Alert.monitor, Alert.due_at)
+            .join(Event, Event.id == Alert.event_id)
+            .where(Alert.status == "new", Alert.due_at < now).order_by(Alert.due_at)
+        )
+        report.overdue = [OverdueAlert(*row) for row in rows]
+    return report
