@@ -339,6 +339,9 @@ class ReviewConfig(Strict):
     session_hours: float = Field(12, gt=0)
     login_attempts_per_minute: int = Field(5, ge=1)
     base_url: str | None = Field(None, description="public URL of the app, used in mail links")
+    inbox_days: int = Field(7, ge=1, le=3650, description="the inbox shows this many recent days unless a date "
+                            "range is chosen")
+    https_only: bool = Field(False, description="mark the session cookie Secure (behind an https proxy)")
 
 
 class ProcessConfig(Strict):
