@@ -330,6 +330,8 @@ class NotifyConfig(Strict):
     backoff_base: Duration = timedelta(seconds=30)
     backoff_max: Duration = timedelta(hours=1)
     batch_size: int = Field(100, ge=1)
+    lease: Duration = Field(timedelta(minutes=5), description="a message being sent is retried after this "
+                            "if its sender died (must exceed smtp/webhook timeouts)")
 
 
 class ReviewConfig(Strict):
