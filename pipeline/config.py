@@ -36,6 +36,7 @@ from alerts.grades import Grade
 from nlp.categories import Category
 
 DEFAULT_CONFIG_NAME = "config.yaml"
+STARTER_CONFIG = Path(__file__).resolve().parent / "resources" / "config.yaml"
 CONFIG_ENV_VAR = "YUQING_CONFIG"
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -162,6 +163,8 @@ class Selectors(Strict):
     post_time: str | None = None
     thread_title: str | None = None
     thread_next_page: str | None = None
+    post_floor: str | None = Field(None, description="forum: floor number of a post (default: data-number/"
+                                   "data-floor attribute, else its position)")
 
 
 SourceKind = Literal["list", "forum", "feed", "sitemap", "import"]
@@ -234,6 +237,7 @@ class CrawlConfig(Strict):
     autothrottle: bool = True
     timeout: Duration = timedelta(seconds=30)
     retries: int = Field(3, ge=0, le=10)
+    retry_backoff: Duration = Field(timedelta(seconds=2), description="wait before a retry; doubles per attempt")
     max_page_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     run_time_limit: Duration = timedelta(minutes=15)
     redis_url: str | None = None

@@ -13,10 +13,9 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from pipeline.cli.context import database, fail, state
-from pipeline.config import Config, format_duration, load_config
+from pipeline.config import STARTER_CONFIG, Config, format_duration, load_config
 from pipeline.exceptions import YuqingError
 
-STARTER_CONFIG = Path(__file__).resolve().parent.parent / "resources" / "config.yaml"
 console = Console(highlight=False)
 
 
