@@ -37,6 +37,7 @@ def _root(
 
 # One module per group of commands; each has register(app). One line each, kept sorted.
 COMMAND_MODULES = (
+    "pipeline.cli.data_cmds",
     "pipeline.cli.run_cmds",
     "pipeline.cli.setup_cmds",
 )
