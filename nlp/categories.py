@@ -40,7 +40,8 @@ SENTIMENTS: tuple[str, ...] = ("neg", "neu", "pos")
 # Keyword cues for the rule part of the category model (weak labels until analysts' labels exist).
 # Written for this project from the seed's category descriptions; a cue is a plain substring.
 CATEGORY_CUES: dict[Category, tuple[str, ...]] = {
-    Category.RUMOUR: ("谣言", "辟谣", "不实", "网传", "传言", "据传", "假消息", "假的", "造谣", "谣传", "求证", "紧急扩散"),
+    Category.RUMOUR: ("谣言", "辟谣", "不实", "网传", "传言", "据传", "假消息", "假的", "造谣", "谣传", "求证",
+                      "紧急扩散"),
     Category.DEMAND: ("求助", "诉求", "补贴没", "没发放", "没到账", "迟迟", "什么时候发", "申请", "办理", "咨询",
                       "希望政府", "请求", "拖欠", "领不到", "怎么办理", "能不能"),
     Category.UNSOLVABLE: ("无法解决", "暂时不能", "历史遗留", "没有办法", "政策不允许", "无能为力", "解决不了"),

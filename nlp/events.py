@@ -1,0 +1,146 @@
+"""Events: posts about the same story or claim, clustered online over a time window.
+
+:class:`EventClusterer` is stateful and lives in the processing worker's memory. Each post gets an
+:class:`EventAssignment`: its near-duplicate group (reposts, near-copies: MinHash Jaccard ≥ 0.7) and
+its event (the same group, or any earlier post in the window whose content-word Jaccard is ≥
+``threshold``, default 0.35). Keys are ``"E<first post id>"`` and ``"D<first post id>"``, so
+replaying the same posts in time order after a restart (:meth:`EventClusterer.rebuild`) gives the
+same keys. Memory is bounded by ``window`` and ``max_items`` (see :mod:`nlp.dedup`).
+
+:func:`summarize_event` is a pure function from an event's posts to its title, first/last seen, post
+count, distinct sources, negative share and heat.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from nlp.dedup import NearDuplicateIndex, WindowedLSH, shingles, signatures
+
+MIN_SHINGLES_FOR_EVENT = 6  # shorter posts only join events through near-duplicates
+HEAT_HALF_LIFE_H = 24.0
+
+
+@dataclass(frozen=True, slots=True)
+class EventAssignment:
+    event_key: str
+    dup_key: str
+    is_new_event: bool
+
+
+class EventClusterer:
+    """Online clustering of posts into near-duplicate groups and events (sliding window)."""
+
+    def __init__(
+        self,
+        threshold: float = 0.35,
+        dup_threshold: float = 0.7,
+        window: timedelta = timedelta(days=7),
+        max_items: int = 300_000,
+    ) -> None:
+        self.dups = NearDuplicateIndex(dup_threshold, window, max_items)
+        self.lsh = WindowedLSH(threshold, window, max_items)
+        self.event_of: dict[Hashable, str] = {}
+
+    def add(self, post_id: Hashable, sig: np.ndarray, n_shingles: int, when: datetime) -> EventAssignment:
+        """Assign one post, given its MinHash signature (:func:`nlp.dedup.signatures`)."""
+        group = self.dups.add(post_id, sig, when)
+        event = self.event_of.get(group) if group != post_id else None
+        if event is None and n_shingles >= MIN_SHINGLES_FOR_EVENT:
+            self.lsh.advance(when)
+            best = self.lsh.query(sig)
+            if best:
+                event = self.event_of.get(best[0][0])
+        is_new = event is None
+        if event is None:
+            event = f"E{post_id}"
+        if n_shingles >= MIN_SHINGLES_FOR_EVENT:
+            self.lsh.insert(post_id, sig, when)
+        self.event_of[post_id] = event
+        if len(self.event_of) > 2 * self.lsh.max_items:
+            live = self.lsh.sigs.keys() | self.dups.lsh.sigs.keys()
+            self.event_of = {k: e for k, e in self.event_of.items() if k in live}
+        return EventAssignment(event, f"D{group}", is_new)
+
+    def add_words(self, post_id: Hashable, words: Sequence[str], when: datetime) -> EventAssignment:
+        """Convenience: assign one post from its content words."""
+        sh = shingles(words)
+        return self.add(post_id, signatures([sh])[0], len(sh), when)
+
+    def rebuild(self, posts: Iterable[tuple[Hashable, Sequence[str], datetime]]) -> dict[Hashable, EventAssignment]:
+        """Replay recent posts ``(post_id, content words, time)`` in time order (after a restart)."""
+        ordered = sorted(posts, key=lambda p: (p[2], str(p[0])))
+        shs = [shingles(words) for _, words, _ in ordered]
+        sigs = signatures(shs)
+        return {
+            pid: self.add(pid, sigs[i], len(shs[i]), when) for i, (pid, _w, when) in enumerate(ordered)
+        }
+
+    def __len__(self) -> int:
+        return len(self.lsh) + len(self.dups.lsh)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPost:
+    post_id: Hashable
+    title: str
+    text: str
+    source: str
+    published_at: datetime
+    negative: float  # P(neg) from the sentiment model
+
+
+@dataclass(frozen=True, slots=True)
+class EventSummary:
+    key: str
+    title: str
+    first_seen: datetime
+    last_seen: datetime
+    post_count: int
+    sources: int
+    negative_share: float
+    heat: float
+
+
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+_BRACKET_TITLE = re.compile(r"【([^】]{4,60})】")
+
+
+def event_title(post: EventPost, max_len: int = 40) -> str:
+    """A post's title, or its 【headline】, or its first sentence, shortened to ``max_len``."""
+    if post.title.strip():
+        text = post.title.strip()
+    elif m := _BRACKET_TITLE.search(post.text):
+        text = m.group(1)
+    else:
+        text = _SENTENCE_END.split(post.text.strip(), maxsplit=1)[0]
+    return text if len(text) <= max_len else text[: max_len - 1] + "…"
+
+
+def summarize_event(key: str, posts: Sequence[EventPost], now: datetime | None = None) -> EventSummary:
+    """Summarise an event. Negative share = mean P(neg) > 0.5 indicator over posts.
+
+    Heat = Σ over posts of 0.5^(age_h / 24) (recent posts count more), times
+    (1 + ln(1 + distinct sources)) (spread across sites matters), times (1 + negative share).
+    """
+    if not posts:
+        raise ValueError("an event needs at least one post")
+    ordered = sorted(posts, key=lambda p: p.published_at)
+    first, last = ordered[0].published_at, ordered[-1].published_at
+    now = now or last
+    sources = len({p.source for p in posts})
+    negative_share = sum(1 for p in posts if p.negative > 0.5) / len(posts)
+    decayed = sum(
+        0.5 ** (max((now - p.published_at).total_seconds(), 0.0) / 3600.0 / HEAT_HALF_LIFE_H) for p in posts
+    )
+    heat = decayed * (1.0 + math.log1p(sources)) * (1.0 + negative_share)
+    return EventSummary(
+        key=key, title=event_title(ordered[0]), first_seen=first, last_seen=last, post_count=len(posts),
+        sources=sources, negative_share=negative_share, heat=round(heat, 4),
+    )

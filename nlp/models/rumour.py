@@ -1,0 +1,21 @@
+"""Rumour model: P(the post spreads a rumour / false information).
+
+Trained on ``rumour/train.jsonl`` (CED + Ma-2016 Weibo), validated on ``rumour/val.jsonl``. Only the
+text is used: dates, timestamps, user fields and t.cn links (removed by normalisation) never are,
+because they are confounded with the label (data README). Any CV must group by ``cluster``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nlp.models.spec import ModelSpec, Record, parse_binary, read_jsonl
+
+
+def _data(data_dir: Path) -> tuple[list[Record], list[Record], str]:
+    train = [{"text": r["text"], "label": r["label"]} for r in read_jsonl(data_dir / "rumour" / "train.jsonl")]
+    val = [{"text": r["text"], "label": r["label"]} for r in read_jsonl(data_dir / "rumour" / "val.jsonl")]
+    return train, val, "rumour/train.jsonl (validation: rumour/val.jsonl)"
+
+
+SPEC = ModelSpec("rumour", ("0", "1"), "1", parse_binary, c=30.0, max_features=250_000, default_data=_data)

@@ -1,0 +1,40 @@
+"""Sentiment model: neg / neu / pos toward the subject.
+
+Trained on ``sentiment/train.jsonl`` (``null`` = emotion without polarity → ``neu``). Validation: a
+stable md5 split (10 %) of that file, never trained on. Multi-class metrics are macro averages; a
+file with only neg/pos labels is scored on those two classes (P(neu) is dropped, argmax over neg/pos).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nlp.models.spec import ModelSpec, Record, bucket, read_jsonl
+
+VAL_PERCENT = 10
+
+
+def parse_sentiment(raw: Any) -> str:
+    if raw is None:
+        return "neu"
+    if isinstance(raw, str):
+        v = raw.strip().lower()
+        aliases = {"neg": "neg", "negative": "neg", "neu": "neu", "neutral": "neu", "null": "neu",
+                   "none": "neu", "pos": "pos", "positive": "pos"}
+        if v in aliases:
+            return aliases[v]
+    raise ValueError(f"expected neg/neu/pos (or null), got {raw!r}")
+
+
+def _data(data_dir: Path) -> tuple[list[Record], list[Record], str]:
+    train: list[Record] = []
+    val: list[Record] = []
+    for r in read_jsonl(data_dir / "sentiment" / "train.jsonl"):
+        rec = {"text": r["text"], "label": r["label"]}
+        (val if bucket(r["id"]) < VAL_PERCENT else train).append(rec)
+    return train, val, f"sentiment/train.jsonl, null->neu (md5 {100 - VAL_PERCENT}% train / {VAL_PERCENT}% validation)"
+
+
+SPEC = ModelSpec("sentiment", ("neg", "neu", "pos"), None, parse_sentiment, c=3.0, max_features=300_000,
+                 default_data=_data)

@@ -1,0 +1,262 @@
+"""Train, save, load and evaluate the classifiers; model cards.
+
+Files in a models directory, per model ``NAME``:
+
+- ``NAME.joblib``: the model as plain arrays (:class:`~nlp.models.base.LinearModel`: vocabulary,
+  idf, coefficients), what :mod:`nlp.analyze` and :func:`evaluate_model` use; loads without
+  scikit-learn (fast cold start),
+- ``NAME.pipeline.joblib``: the fitted scikit-learn ``Pipeline`` it was compiled from (not shipped
+  with the default models, to keep the package small; ``keep_pipeline=False``),
+- ``NAME.card.json``: the :class:`ModelCard`.
+
+Metrics (:func:`evaluate_model`) are exactly ``n, accuracy, precision, recall, f1, macro_f1``. For
+the binary models precision/recall/f1 are those of the positive class (label 1). For sentiment and
+category they are macro averages over the classes present in the file's labels; a sentiment file
+with only neg and pos labels is scored on those two (the neu probability is ignored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlp.exceptions import LabelError, ModelNotFoundError, UnknownModelError
+from nlp.models import SPECS
+from nlp.models.base import FeatureSpace, LinearModel, build_pipeline, features
+from nlp.models.spec import ModelSpec, Record, bucket
+from nlp.tokenize import RESOURCES, tokenize
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODELS_DIR = RESOURCES / "models"
+BUNDLE = "serving.joblib"
+SEED = 0
+CUSTOM_HOLDOUT_PERCENT = 10
+
+
+@dataclass
+class ModelCard:
+    name: str
+    version: str
+    created: str
+    data: str
+    n_train: int
+    n_extra: int
+    n_validation: int
+    params: dict[str, Any]
+    metrics: dict[str, float] = field(default_factory=dict)
+    classes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def read(cls, path: Path) -> ModelCard:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def spec_for(name: str) -> ModelSpec:
+    try:
+        return SPECS[name]
+    except KeyError:
+        raise UnknownModelError(f"unknown model {name!r}; choose one of {', '.join(SPECS)}") from None
+
+
+def _parse_one(spec: ModelSpec, rec: Any, where: str) -> Record:
+    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+        raise LabelError(f"{where}: expected an object with a string 'text'")
+    if "label" not in rec:
+        raise LabelError(f"{where}: missing 'label'")
+    try:
+        return {"text": rec["text"], "label": spec.parse_label(rec["label"])}
+    except ValueError as exc:
+        raise LabelError(f"{where}: {exc}") from None
+
+
+def parse_records(name: str, records: Iterable[Record], origin: str = "record") -> list[Record]:
+    """``{"text", "label"}`` dicts with labels parsed for ``name``; extra fields are dropped."""
+    spec = spec_for(name)
+    return [_parse_one(spec, rec, f"{origin} {i}") for i, rec in enumerate(records, 1)]
+
+
+def load_labelled(path: Path, name: str) -> list[Record]:
+    """Read a labelled JSONL file for model ``name``; bad lines raise :class:`LabelError` with the line number."""
+    spec = spec_for(name)
+    out: list[Record] = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LabelError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            out.append(_parse_one(spec, rec, f"{path}:{lineno}"))
+    return out
+
+
+def _version(name: str, records: Sequence[Record], params: dict[str, Any]) -> str:
+    h = hashlib.sha1(json.dumps(params, sort_keys=True).encode())
+    for r in records:
+        h.update(r["text"].encode("utf-8"))
+        h.update(r["label"].encode())
+    return f"{name}-{h.hexdigest()[:10]}"
+
+
+def train_model(
+    name: str,
+    records: Iterable[Record] | None,
+    out_dir: Path,
+    *,
+    extra_records: Iterable[Record] = (),
+    val_records: Iterable[Record] | None = None,
+    data_dir: Path | None = None,
+    seed: int = SEED,
+    keep_pipeline: bool = True,
+    bundle: bool = True,
+) -> ModelCard:
+    """Fit model ``name`` and save it with its card in ``out_dir``.
+
+    ``records=None`` uses the default training and validation data under ``data_dir``
+    (../shared/data layout). ``extra_records`` (e.g. analysts' labels, ``{"text", "label"}``) are
+    appended to the training data. Without ``val_records``, custom records get a stable 10 % holdout.
+    """
+    spec = spec_for(name)
+    if records is None:
+        if data_dir is None:
+            raise ValueError("records=None needs data_dir (the shared training data)")
+        base, val, desc = spec.default_data(Path(data_dir))
+        train = parse_records(name, base)
+        val_parsed = parse_records(name, val_records if val_records is not None else val)
+    else:
+        train = parse_records(name, records)
+        desc = "records passed to train_model"
+        if val_records is not None:
+            val_parsed = parse_records(name, val_records)
+        else:
+            val_parsed = [r for r in train if bucket(r["text"]) < CUSTOM_HOLDOUT_PERCENT]
+            train = [r for r in train if bucket(r["text"]) >= CUSTOM_HOLDOUT_PERCENT]
+            desc += f" (md5 {CUSTOM_HOLDOUT_PERCENT}% holdout for validation)"
+    extra = parse_records(name, extra_records, origin="extra record")
+    train = train + extra
+    if len({r["label"] for r in train}) < 2:
+        raise LabelError(f"{name}: training data needs at least two different labels")
+
+    params = {"C": spec.c, "max_features": spec.max_features, "min_df": 2, "sublinear_tf": True,
+              "features": "jieba words + word bigrams + char 1-3-grams", "classifier": "LogisticRegression",
+              "seed": seed}
+    pipe = build_pipeline(spec.c, spec.max_features, seed)
+    pipe.fit([r["text"] for r in train], [r["label"] for r in train])
+    pipe.named_steps["tfidf"].stop_words_ = None  # large and only informative; not needed to predict
+    classes = [str(c) for c in pipe.named_steps["clf"].classes_]
+    linear = LinearModel.from_pipeline(pipe, classes)
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    import joblib
+
+    if keep_pipeline:
+        joblib.dump(pipe, out_dir / f"{name}.pipeline.joblib", compress=3)
+    joblib.dump(linear.to_state(), out_dir / f"{name}.joblib", compress=1)
+    metrics = _metrics(spec, val_parsed, linear) if val_parsed else {}
+    card = ModelCard(
+        name=name, version=_version(name, train, params), created=datetime.now(UTC).isoformat(timespec="seconds"),
+        data=desc + (f"; plus {len(extra)} extra labelled records" if extra else ""),
+        n_train=len(train), n_extra=len(extra), n_validation=len(val_parsed), params=params,
+        metrics=metrics, classes=classes,
+    )
+    (out_dir / f"{name}.card.json").write_text(card.to_json(), encoding="utf-8")
+    if bundle:
+        write_bundle(out_dir)
+    log.info("trained %s on %d records: %s", name, len(train), metrics)
+    return card
+
+
+def load_linear(name: str, models_dir: Path | None = None) -> LinearModel:
+    """The serving form of a saved model (no scikit-learn import)."""
+    path = Path(models_dir or DEFAULT_MODELS_DIR) / f"{name}.joblib"
+    if not path.exists():
+        raise ModelNotFoundError(f"no trained {name!r} model at {path}; run `yuqing train {name}`")
+    import joblib
+
+    return LinearModel.from_state(joblib.load(path))
+
+
+def write_bundle(models_dir: Path) -> Path | None:
+    """Save the merged serving feature space of all four models (fast analyzer start), if all exist."""
+    models_dir = Path(models_dir)
+    if not all((models_dir / f"{n}.joblib").exists() for n in SPECS):
+        return None
+    import joblib
+
+    models = {n: load_linear(n, models_dir) for n in SPECS}
+    versions = {n: (c.version if (c := load_card(n, models_dir)) else "") for n in SPECS}
+    path = models_dir / BUNDLE
+    joblib.dump(FeatureSpace.from_models(models).to_state(versions), path, compress=1)
+    return path
+
+
+def load_space(models_dir: Path | None = None) -> tuple[FeatureSpace, dict[str, str]]:
+    """The serving feature space: the saved bundle when its versions match the cards, else built."""
+    models_dir = Path(models_dir or DEFAULT_MODELS_DIR)
+    versions = {n: (c.version if (c := load_card(n, models_dir)) else "") for n in SPECS}
+    path = models_dir / BUNDLE
+    if path.exists():
+        import joblib
+
+        state = joblib.load(path)
+        if state.get("versions") == versions:
+            return FeatureSpace.from_state(state), versions
+        log.warning("%s is stale (models retrained); merging the models instead", path)
+    models = {n: load_linear(n, models_dir) for n in SPECS}
+    return FeatureSpace.from_models(models), versions
+
+
+def load_card(name: str, models_dir: Path | None = None) -> ModelCard | None:
+    path = Path(models_dir or DEFAULT_MODELS_DIR) / f"{name}.card.json"
+    return ModelCard.read(path) if path.exists() else None
+
+
+def _metrics(spec: ModelSpec, records: Sequence[Record], model: LinearModel) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    y_true = [r["label"] for r in records]
+    proba = model.predict_proba_features([features(tokenize(r["text"])) for r in records])
+    classes = list(model.classes)
+    present = sorted(set(y_true))
+    if spec.name == "sentiment" and "neu" not in present and set(present) <= {"neg", "pos"}:
+        cols = [classes.index(c) for c in ("neg", "pos")]
+        y_pred = [("neg", "pos")[i] for i in np.argmax(proba[:, cols], axis=1)]
+    else:
+        y_pred = [classes[i] for i in np.argmax(proba, axis=1)]
+    macro = float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0))
+    if spec.positive is not None:
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true, y_pred, labels=[spec.positive], average=None, zero_division=0
+        )
+        prec, rec, f1 = float(p[0]), float(r[0]), float(f[0])
+        macro = float(f1_score(y_true, y_pred, labels=list(spec.classes), average="macro", zero_division=0))
+    else:
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true, y_pred, labels=present, average="macro", zero_division=0
+        )
+        prec, rec, f1 = float(p), float(r), float(f)
+    return {"n": len(y_true), "accuracy": float(accuracy_score(y_true, y_pred)), "precision": prec,
+            "recall": rec, "f1": f1, "macro_f1": macro}
+
+
+def evaluate_model(name: str, records: Iterable[Record], models_dir: Path | None = None) -> dict[str, float]:
+    """Score a saved model on labelled records: ``n, accuracy, precision, recall, f1, macro_f1``."""
+    spec = spec_for(name)
+    parsed = parse_records(name, records)
+    if not parsed:
+        raise LabelError(f"{name}: no labelled records to evaluate")
+    return _metrics(spec, parsed, load_linear(name, models_dir))
