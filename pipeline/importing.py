@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from time import time
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.config import Config, SourceConfig
-from pipeline.db import transaction
-from pipeline.exceptions import YuqingError
+from pipeline.db import describe_db_error, transaction
+from pipeline.exceptions import StorageError, YuqingError
 from pipeline.filereading import ImportFileError, Position, Record, detect_encoding, format_of, read_records
 from pipeline.postfields import RowError, row_to_post
 from pipeline.store import audit
@@ -105,15 +106,21 @@ def import_file(factory: sessionmaker[Session], config: Config, path: Path, *, s
     summary = ImportSummary(files=1)
     chunk: list[PostIn] = []
     pending = ImportSummary()
-    position = start
+    position = committed = start
 
     def commit() -> None:
-        nonlocal chunk, pending
-        with transaction(factory) as session:
-            added = add_posts(session, chunk, kind=kind)
-            pending.new, pending.updated, pending.unchanged = added.new, added.updated, added.unchanged
-            if on_commit is not None:
-                on_commit(session, position, pending)
+        nonlocal chunk, pending, committed
+        try:
+            with transaction(factory) as session:
+                added = add_posts(session, chunk, kind=kind)
+                pending.new, pending.updated, pending.unchanged = added.new, added.updated, added.unchanged
+                if on_commit is not None:
+                    on_commit(session, position, pending)
+        except DBAPIError as exc:
+            url = factory.kw["bind"].url.render_as_string(hide_password=False)
+            raise StorageError(f"{path.name}: import stopped; rows up to line {committed.line} are stored "
+                               f"({describe_db_error(exc, url)})") from exc
+        committed = position
         summary.add(pending)
         if progress is not None:
             progress(position.offset)
@@ -190,7 +197,7 @@ def _move(path: Path, folder: Path, tag: str) -> Path:
 
 
 def import_folder(factory: sessionmaker[Session], config: Config, source: SourceConfig, *,
-                  settle_seconds: float = 2.0) -> ImportSummary:
+                  settle_seconds: float = 2.0, chunk_rows: int = CHUNK_ROWS) -> ImportSummary:
     """Import each new file in an import source's folder once, then move it to ``done/``.
 
     A file that cannot be read at all moves to ``failed/`` with a ``.error.txt`` beside it.
@@ -220,7 +227,7 @@ def import_folder(factory: sessionmaker[Session], config: Config, source: Source
 
         try:
             summary = import_file(factory, config, path, source=source.name, encoding=source.encoding,
-                                  start=start, on_commit=on_commit)
+                                  start=start, on_commit=on_commit, chunk_rows=chunk_rows)
         except ImportFileError as exc:
             log.warning("import file failed", extra={"file": str(path), "source": source.name, "error": str(exc)})
             with transaction(factory) as session:
