@@ -14,6 +14,7 @@ class TemplateError(AlertsError):
 class ChannelError(AlertsError):
     """A notification could not be delivered; ``permanent`` means retrying will not help."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, parts_sent: int = 0) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.parts_sent = parts_sent  # webhooks: parts already delivered before the failure
