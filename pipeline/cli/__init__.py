@@ -37,8 +37,10 @@ def _root(
 
 # One module per group of commands; each has register(app). One line each, kept sorted.
 COMMAND_MODULES = (
+    "pipeline.cli.crawl_cmds",
     "pipeline.cli.data_cmds",
     "pipeline.cli.run_cmds",
+    "pipeline.cli.serve_cmds",
     "pipeline.cli.setup_cmds",
 )
 for _name in COMMAND_MODULES:
