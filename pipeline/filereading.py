@@ -4,7 +4,7 @@ Files are read as bytes, line by line, and each line is decoded on its own: memo
 flat however large the file, a line that does not decode becomes one bad record instead of
 stopping the file, and every record knows the byte offset where it ends, so an import can
 resume after the last committed record. The encoding is detected once per file from a
-sample (UTF-8 first, then charset-normalizer); GBK and GB2312 are read as GB18030, their
+sample (UTF-8 first, then charset-normalizer among GB18030 and Big5); GBK and GB2312 are read as GB18030, their
 superset, so a rare character does not break a line.
 """
 
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 FileFormat = Literal["jsonl", "csv"]
 SAMPLE_BYTES = 256 * 1024
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
+UTF8_GOOD_PER_BROKEN = 2  # GBK read as UTF-8 gives ~0.1 good characters per broken one
+# Besides UTF-8, the encodings Chinese files come in; guessing among all code pages on a short
+# sample picks Greek or Cyrillic ones for GBK bytes.
+CANDIDATES = ["gb18030", "big5"]
 _SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "hz": "gb18030", "ascii": "utf-8"}
 _EXTENSIONS: dict[str, FileFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
                                       ".tsv": "csv"}
@@ -86,18 +90,30 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ImportFileError(f"{path.name} is UTF-16 text; save it as UTF-8 (or GBK) and import again")
     whole = len(sample) < SAMPLE_BYTES
-    try:  # UTF-8 is the common case and checks strictly; allow a character cut at the sample's end
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=whole)
+    if _mostly_utf8(sample, whole):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     cut = sample if whole else sample[: sample.rfind(b"\n") + 1] or sample
-    best = from_bytes(cut).best()
-    if best is None:
-        raise ImportFileError(f"{path.name}: cannot tell the text encoding; give --encoding (e.g. gbk)")
+    best = from_bytes(cut, cp_isolation=CANDIDATES).best()
+    if best is None:  # e.g. ASCII with a few stray bytes: read as UTF-8, the broken lines become bad rows
+        log.warning("encoding not recognised; reading as utf-8", extra={"file": str(path)})
+        return "utf-8"
     encoding = _python_name(best.encoding)
     log.info("detected encoding", extra={"file": str(path), "encoding": encoding})
     return encoding
+
+
+def _mostly_utf8(sample: bytes, whole: bool) -> bool:
+    """UTF-8, perhaps with a few broken bytes (those lines become bad records, not the file).
+
+    Text in another encoding read as UTF-8 breaks at nearly every non-ASCII byte; UTF-8 text
+    with a damaged line has many good multi-byte characters for each broken one.
+    """
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(sample, final=whole)
+    broken = text.count("\ufffd")
+    if broken == 0:
+        return True
+    good = sum(1 for char in text if char > "\x7f") - broken
+    return good >= UTF8_GOOD_PER_BROKEN * broken
 
 
 class _DecodedLines:

@@ -51,7 +51,7 @@ def add_event(session: Session, key: str, *, alerted: bool) -> int:
 def test_fields_times_and_newest_analysis(factory: sessionmaker[Session], make_config) -> None:  # type: ignore[no-untyped-def]
     config = make_config()
     with transaction(factory) as s:
-        analysed, plain = add_posts(s, [
+        analysed, _plain = add_posts(s, [
             make_post("city-news", published_at=T0, thread_url="https://bbs.example.cn/t/1", floor=3),
             make_post("city-news", published_at=None, author=None),
         ]).new_ids
