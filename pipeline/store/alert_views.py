@@ -1,0 +1,36 @@
+"""Reads for the review app's alert pages: lists, an alert's posts, the people to assign to."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.workflow import ALERT_STATUSES
+from pipeline.exceptions import NotFound
+from pipeline.models import Alert, Post, User
+
+
+def list_alerts(session: Session, status: str = "open", *, limit: int = 500) -> list[Alert]:
+    """``open`` (not closed), one status, or anything else for all; the latest deadline first."""
+    stmt = select(Alert).order_by(Alert.due_at.desc(), Alert.id.desc()).limit(limit)
+    if status == "open":
+        stmt = stmt.where(Alert.status != "closed")
+    elif status in ALERT_STATUSES:
+        stmt = stmt.where(Alert.status == status)
+    return list(session.scalars(stmt))
+
+
+def get_alert(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"预警 {alert_id}")
+    return alert
+
+
+def alert_posts(session: Session, alert: Alert, *, limit: int = 20) -> list[Post]:
+    return list(session.scalars(select(Post).where(Post.event_id == alert.event_id)
+                                .order_by(Post.published_at.desc().nulls_last(), Post.id.desc()).limit(limit)))
+
+
+def active_user_names(session: Session) -> list[str]:
+    return list(session.scalars(select(User.name).where(User.active.is_(True)).order_by(User.name)))

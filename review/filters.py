@@ -1,0 +1,54 @@
+"""The inbox filter from a request's query string, shared by the page, the CSV export and the API.
+
+Values are kept as strings and bound as parameters by the store; anything that does not
+parse (a bad date, a page that is not a number) is ignored rather than refused. With no
+``since``/``until`` in the query, the inbox shows the last ``review.inbox_days`` days; an
+empty ``since=`` means "from the beginning".
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from starlette.datastructures import QueryParams
+
+from pipeline.config import Config
+from pipeline.store.inbox import InboxFilter
+
+TEXT_PARAMS = ("topic", "category", "grade", "status", "source", "q", "sort")
+MAX_TEXT = 200
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip()) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+def inbox_filter(params: QueryParams, config: Config, now: datetime, *, per_page: int = 50) -> InboxFilter:
+    text = {name: (params.get(name) or "")[:MAX_TEXT] for name in TEXT_PARAMS}
+    if "since" in params or "until" in params:
+        since, until = _date(params.get("since")), _date(params.get("until"))
+    else:
+        since, until = now.astimezone(config.tz).date() - timedelta(days=config.review.inbox_days - 1), None
+    return InboxFilter(
+        topic=text["topic"], category=text["category"], grade=text["grade"], status=text["status"],
+        source=text["source"], q=text["q"], sort=text["sort"] or "time", since=since, until=until,
+        page=_int(params.get("page"), 1), per_page=_int(params.get("per_page"), per_page),
+    ).normalised()
+
+
+def filter_params(f: InboxFilter) -> dict[str, str]:
+    """The query parameters that reproduce ``f`` (for links: pages, sorting, export)."""
+    out = {name: getattr(f, name) or "" for name in TEXT_PARAMS}
+    out["since"] = f.since.isoformat() if f.since else ""
+    out["until"] = f.until.isoformat() if f.until else ""
+    return out
