@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, or_, select
@@ -26,6 +26,7 @@ SORTS = ("time", "time_asc", "relevance", "rumour", "negative", "grade")
 NO_ALERT = "none"
 FACETS = ("category", "grade", "status", "source")
 MAX_PER_PAGE = 200
+_Sel = TypeVar("_Sel", bound=Select)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def _conditions(f: InboxFilter, tz: ZoneInfo, *, facets: bool = True) -> list[Co
     return terms
 
 
-def _joined(stmt: Select[Any]) -> Select[Any]:
+def _joined(stmt: _Sel) -> _Sel:
     return (stmt.select_from(Post)
             .join(Analysis, Analysis.post_id == Post.id)
             .join(Source, Source.id == Post.source_id)
@@ -171,7 +172,7 @@ def _row(values: Sequence[Any]) -> InboxRow:
 def facet_counts(session: Session, f: InboxFilter, tz: ZoneInfo) -> tuple[int, dict[str, dict[str, int]]]:
     """(total matching ``f``, {facet: {value: count}}) with one grouped query."""
     status_key = func.coalesce(Alert.status, NO_ALERT)
-    grouped: Select[Any] = select(Analysis.category, Alert.grade, status_key, Source.name, func.count())
+    grouped = select(Analysis.category, Alert.grade, status_key, Source.name, func.count())
     stmt = _joined(grouped)
     stmt = stmt.where(and_(*_conditions(f, tz, facets=False)))
     stmt = stmt.group_by(Analysis.category, Alert.grade, status_key, Source.name)
