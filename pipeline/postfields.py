@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,6 +41,7 @@ class RowError(ValueError):
     """One imported record is unusable; the message is the reason shown to the user."""
 
 
+@lru_cache(maxsize=4096)
 def normalise_header(name: str) -> str:
     key = name.strip().lstrip("\ufeff").strip().lower()
     return FIELD_ALIASES.get(key, key)
@@ -88,8 +90,14 @@ def parse_time(value: str, tz: tzinfo) -> datetime:
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
+# Already canonical: lower-case scheme and host, no fragment, no spaces (the common case, checked fast).
+_PLAIN_URL = re.compile(r"https?://[a-z0-9.\-]+(?::\d+)?(?:[/?][^#\s]*)?")
+
+
 def canonical_url(value: str) -> str:
     """An http(s) URL with scheme and host lower-cased and the fragment dropped."""
+    if _PLAIN_URL.fullmatch(value) and len(value) <= MAX_URL:
+        return value
     parts = urlsplit(value.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise RowError(f"url {value[:80]!r} is not an http(s) URL")
