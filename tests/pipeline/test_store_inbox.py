@@ -58,7 +58,7 @@ def test_newest_analysis_decides(session):  # type: ignore[no-untyped-def]
 
 
 def test_rule_precision_uses_each_alerts_latest_verdict(session):  # type: ignore[no-untyped-def]
-    a, b, c = _seed(session)
+    a, b, _ = _seed(session)
     from pipeline.store.items import post_alert_id
 
     add_labels(session, a.id, {"verdict": "false_positive"}, user="ana", alert_id=post_alert_id(session, a.id))

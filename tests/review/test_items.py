@@ -64,7 +64,8 @@ def test_labels_are_stored_for_retraining(db, client_for):  # type: ignore[no-un
 def test_bad_label_values_are_refused(db, client_for):  # type: ignore[no-untyped-def]
     post_id, _, _ = seed(db)
     client, token = client_for("ana")
-    assert client.post(f"/items/{post_id}/labels", data={"category": "nonsense", "csrf_token": token}).status_code == 409
+    bad = client.post(f"/items/{post_id}/labels", data={"category": "nonsense", "csrf_token": token})
+    assert bad.status_code == 409
     assert client.post(f"/items/{post_id}/labels", data={"csrf_token": token}).status_code == 409
     assert client.post("/items/999999/labels", data={"action": "confirmed", "csrf_token": token}).status_code == 404
     assert client.get("/items/999999").status_code == 404
