@@ -51,10 +51,11 @@ def add_event(session: Session, key: str, *, alerted: bool) -> int:
 def test_fields_times_and_newest_analysis(factory: sessionmaker[Session], make_config) -> None:  # type: ignore[no-untyped-def]
     config = make_config()
     with transaction(factory) as s:
-        analysed, _plain = add_posts(s, [
+        add_posts(s, [
             make_post("city-news", published_at=T0, thread_url="https://bbs.example.cn/t/1", floor=3),
             make_post("city-news", published_at=None, author=None),
-        ]).new_ids
+        ])
+        analysed = s.scalars(select(Post.id).where(Post.floor == 3)).one()
         analyse(s, analysed, relevance=0.2, version="v1", sentiment="neu", category="hot_issue")
         s.flush()
         analyse(s, analysed, relevance=0.875, version="v2", sentiment="neg", category="rumour",
@@ -75,12 +76,14 @@ def test_fields_times_and_newest_analysis(factory: sessionmaker[Session], make_c
 def test_filters_since_until_source_flagged(factory: sessionmaker[Session], make_config) -> None:  # type: ignore[no-untyped-def]
     config = make_config()
     with transaction(factory) as s:
-        ids = add_posts(s, [
+        add_posts(s, [
             make_post("a", title="day1", published_at=T0 - timedelta(days=1)),
             make_post("a", title="day2-relevant", published_at=T0),
             make_post("b", title="day2-alerted", published_at=T0 + timedelta(hours=3)),
             make_post("b", title="day3-fetched", published_at=None, fetched_at=T0 + timedelta(days=1)),
-        ]).new_ids
+        ])
+        ids = [s.scalars(select(Post.id).where(Post.title == t)).one()
+               for t in ("day1", "day2-relevant", "day2-alerted", "day3-fetched")]  # new_ids come unordered
         analyse(s, ids[1], relevance=0.9)
         analyse(s, ids[0], relevance=0.1)
         s.get_one(Post, ids[2]).event_id = add_event(s, "alerted", alerted=True)
