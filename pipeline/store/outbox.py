@@ -44,9 +44,9 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, subject
               "payload": payload, "status": "pending", "attempts": 0, "next_attempt_at": now,
               "alert_id": alert_id, "created_at": now}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    stmt = (insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(Notification.id))
+    return session.execute(stmt).first() is not None
 
 
 def _due(now: datetime) -> Any:

@@ -63,8 +63,9 @@ def seed_event(session: Session, *, when: datetime, title: str = "网传二孩�
 def add_posts(session: Session, event: Event, n: int, *, when: datetime, sources: int = 1,
               relevance: float = 0.9, rumour: float = 0.8, negative: float = 0.7, category: str = "rumour",
               topic: str | None = "fertility-policy", text: str = "网传消息", spacing: timedelta = timedelta(0),
-              title: str | None = None) -> None:
-    source_ids = [ensure_source(session, f"src-{i}", "list").id for i in range(sources)]
+              title: str | None = None, source_names: tuple[str, ...] | None = None) -> None:
+    names = source_names or tuple(f"src-{i}" for i in range(sources))
+    source_ids = [ensure_source(session, name, "list").id for name in names[:sources]]
     for i in range(n):
         k = next(_seq)
         post = Post(source_id=source_ids[i % len(source_ids)], url=f"https://bbs.example.cn/t/{k}",
@@ -170,3 +171,83 @@ def config_with_env(base_dir: Any, environ: dict[str, str], **overrides: Any) ->
     from pipeline.config import parse_config
 
     return parse_config(overrides, base_dir=base_dir, environ=environ, source="<test>")
+
+
+# --- a realistic day for the digest ------------------------------------------------------
+
+DIGEST_SOURCES = [
+    {"name": "city-news", "kind": "list", "start_urls": ["https://news.example.cn/"]},
+    {"name": "tieba", "kind": "list", "start_urls": ["https://tieba.example.cn/"]},
+    {"name": "dead-forum", "kind": "list", "start_urls": ["https://bbs.example.cn/"]},
+]
+NEWS = ("tieba", "city-news")
+DIGEST_TOPICS = [
+    {"name": "fertility-policy", "label": "生育政策", "expression": "生育 OR 二孩 OR 三孩"},
+    {"name": "family-support", "label": "奖励扶助", "expression": "奖励扶助 OR 特别扶助"},
+]
+
+
+def digest_config_overrides(**extra: Any) -> dict[str, Any]:
+    return {"monitors": MONITORS[:1] + MONITORS[1:], "topics": DIGEST_TOPICS, "sources": DIGEST_SOURCES,
+            "alerts": {"rules": RULES}, "digest": {"recipients": ["lijianguo@example.gov.cn"], "top_events": 5},
+            **extra}
+
+
+def seed_digest_week(session: Session, day_start: datetime) -> dict[str, Any]:
+    """Seven days of posts ending with the day starting at ``day_start`` (UTC instant of local midnight).
+
+    On the digest day: a rumour (unanswered, with an alert), a rumour answered the day before,
+    a hot issue, an overdue alert, a failed source (dead-forum) and a hostile title.
+    """
+    from pipeline.models import Alert, CrawlRun, ResponseDraft
+
+    def event(title: str, category: str, topic: str, first: datetime, last: datetime, n: int) -> Event:
+        k = next(_seq)
+        e = Event(key=f"digest-{k}", title=title, topic=topic, category=category, first_seen=first, last_seen=last,
+                  post_count=n, source_count=2, negative_share=0.6, rumour_score=0.8 if category == "rumour" else 0.1,
+                  heat=float(n), burst=False, stats={})
+        session.add(e)
+        session.flush()
+        return e
+
+    noon = day_start + timedelta(hours=12)
+    rumour = event("网传“二孩罚款10万”<script>alert(1)</script>", "rumour", "fertility-policy",
+                   noon - timedelta(hours=3), noon, 1)
+    answered = event("网传奖励扶助金取消", "rumour", "family-support", noon - timedelta(days=2), noon, 1)
+    hot = event("三孩育儿补贴如何申领引热议", "hot_issue", "fertility-policy", noon - timedelta(days=6), noon, 1)
+    for d in range(7):  # a rising week for the hot issue; the rumours only lately
+        when = day_start - timedelta(days=6 - d) + timedelta(hours=9)
+        add_posts(session, hot, 3 + 4 * d, source_names=NEWS,
+              when=when, sources=2, relevance=0.9, rumour=0.1,
+                  negative=0.6 if d % 2 else 0.2, category="hot_issue", topic="fertility-policy",
+                  text="三孩育儿补贴怎么领？", spacing=timedelta(minutes=7))
+    add_posts(session, rumour, 25, source_names=NEWS,
+              when=noon, sources=2, rumour=0.9, negative=0.8, category="rumour",
+              text="紧急扩散：新规生二孩罚款10万元！", spacing=timedelta(minutes=3))
+    add_posts(session, answered, 6, source_names=NEWS,
+              when=day_start - timedelta(hours=20), sources=1, rumour=0.8, negative=0.9,
+              category="rumour", topic="family-support", spacing=timedelta(minutes=10))
+    add_posts(session, answered, 2, source_names=NEWS,
+              when=noon, sources=1, rumour=0.7, negative=0.2, category="rumour",
+              topic="family-support", spacing=timedelta(minutes=10))
+    add_posts(session, hot, 5, source_names=NEWS,
+              when=noon, sources=1, relevance=0.1, rumour=0.0, negative=0.1, category="other",
+              topic=None, text="某明星晒二胎", title="明星二胎")  # irrelevant keyword hits
+    session.add(ResponseDraft(alert_id=None, event_id=answered.id, category="rumour", status="approved",
+                              body="辟谣稿", author="yuqing", reviewer="赵磊", approver="李建国",
+                              published_at=day_start - timedelta(hours=12)))
+    for e, grade, due, status in ((rumour, "III", noon + timedelta(hours=2), "acknowledged"),
+                                  (hot, "II", day_start + timedelta(hours=2), "new")):
+        session.add(Alert(event_id=e.id, rule="seed", topic=e.topic, category=e.category, grade=grade,
+                          notified_grade=grade, reasons=["种子数据"], status=status, monitor="王敏",
+                          supervisor="李建国", due_at=due, created_at=due - timedelta(hours=2),
+                          acknowledged_at=noon if status == "acknowledged" else None))
+    # city-news and tieba crawled fine; dead-forum failed all day.
+    dead = ensure_source(session, "dead-forum", "list")
+    dead.healthy, dead.health_note = False, "连续3次超时"
+    session.add(CrawlRun(source_id=dead.id, started_at=day_start + timedelta(hours=8), status="failed",
+                         message="timeout"))
+    for name in ("city-news", "tieba"):
+        ensure_source(session, name, "list")
+    session.flush()
+    return {"rumour": rumour.id, "answered": answered.id, "hot": hot.id}
