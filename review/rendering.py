@@ -95,7 +95,7 @@ class Pages:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                       undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters.update(
-            local=self.local, left=self.left, safe_url=safe_url, category_zh=category_zh, grade_zh=grade_zh,
+            local=self.local, left=self.left, seconds_left=self.seconds_left, safe_url=safe_url, category_zh=category_zh, grade_zh=grade_zh,
             status_zh=lambda v: STATUS_ZH.get(v or "", v or ""), pct=lambda v: f"{100 * float(v):.0f}%",
             sentiment_zh=lambda v: SENTIMENT_ZH.get(v, v), role_zh=lambda v: ROLE_ZH.get(v, v),
             draft_status_zh=lambda v: DRAFT_STATUS_ZH.get(v, v), draft_action_zh=lambda v: DRAFT_ACTION_ZH.get(v, v),
@@ -105,6 +105,11 @@ class Pages:
         self.env.globals.update(categories=[(c.value, CATEGORY_NAMES_ZH[c]) for c in Category],
                                 grades=[g.value for g in Grade], statuses=list(STATUS_ZH),
                                 highlight=highlight, query=self.query)
+
+    def seconds_left(self, due: datetime | None) -> int:
+        """Seconds to ``due`` by the server's clock; the page script counts down from it,
+        so a wrong clock on the analyst's computer does not skew the countdown."""
+        return round((due - self.clock()).total_seconds()) if due is not None else 0
 
     def left(self, due: datetime | None) -> str:
         """Time left to ``due`` as the countdown script shows it (the script then keeps it live)."""

@@ -1,13 +1,15 @@
-// Countdown to an alert's reporting deadline: every <span class="countdown" data-due="ISO">.
+// Countdown to an alert's reporting deadline: every <span class="countdown" data-left="seconds">.
+// The server renders the seconds left by its own clock; this only counts down from page load.
 (function () {
   "use strict";
+  var loaded = Date.now();
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function tick() {
-    var now = Date.now();
-    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
-      var due = Date.parse(el.getAttribute("data-due"));
-      if (isNaN(due)) { return; }
-      var left = Math.round((due - now) / 1000);
+    var elapsed = Math.floor((Date.now() - loaded) / 1000);
+    document.querySelectorAll(".countdown[data-left]").forEach(function (el) {
+      var start = parseInt(el.getAttribute("data-left"), 10);
+      if (isNaN(start)) { return; }
+      var left = start - elapsed;
       var abs = Math.abs(left);
       var text = Math.floor(abs / 3600) + ":" + pad(Math.floor(abs % 3600 / 60)) + ":" + pad(abs % 60);
       el.textContent = left >= 0 ? "剩余 " + text : "已超时 " + text;
