@@ -25,16 +25,16 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from pipeline.config import Config, default_config  # noqa: E402
-from pipeline.db import make_engine, session_factory  # noqa: E402
-from pipeline.exporting import export_posts  # noqa: E402
-from pipeline.importing import import_file  # noqa: E402
-from pipeline.migrate import upgrade  # noqa: E402
-from pipeline.models import Analysis, Post, Source  # noqa: E402
-from pipeline.store.export import ExportFilter  # noqa: E402
-from pipeline.store.hashing import content_hash  # noqa: E402
+from pipeline.config import Config, default_config
+from pipeline.db import make_engine, session_factory
+from pipeline.exporting import export_posts
+from pipeline.importing import import_file
+from pipeline.migrate import upgrade
+from pipeline.models import Analysis, Post, Source
+from pipeline.store.export import ExportFilter
+from pipeline.store.hashing import content_hash
 
 SEED_BATCH = 20_000
 
