@@ -26,13 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from nlp.categories import Category, rule_category_scores
+from nlp.categories import CUE_ORDER, Category, cue_scores
 from nlp.dedup import shingles, signatures
 from nlp.events import EventClusterer
 from nlp.models import MODEL_NAMES
-from nlp.models.base import FeatureSpace, LinearModel, features
+from nlp.models.base import LinearModel
+from nlp.models.space import FeatureSpace
 from nlp.rules import TopicMatcher
-from nlp.tokenize import stopwords, tokenize
+from nlp.tokenize import tokenize
 from nlp.train import DEFAULT_MODELS_DIR, load_space
 
 log = logging.getLogger(__name__)
@@ -132,45 +133,52 @@ class Analyzer:
         assert self._space is not None
         if not posts:
             return []
-        toks = [tokenize(f"{p.title}\n{p.text}" if p.title else p.text) for p in posts]
-        counts = self._space.counts([features(t) for t in toks])
+        texts = [f"{p.title}\n{p.text}" if p.title else p.text for p in posts]
+        toks = [tokenize(t) for t in texts]
+        counts = self._space.counts(toks)
         probs: dict[str, np.ndarray] = {}
         expl: dict[str, list[list[tuple[str, float]]]] = {}
         for name, model in self._models.items():
             x = model.tfidf(counts)
             probs[name] = model.proba_from_tfidf(x)
-            expl[name] = self._explain(name, model, x, probs[name])
+            expl[name] = self._explain(model, x, probs[name])
+        rel = probs["relevance"][:, 1].tolist()
+        rum = probs["rumour"][:, 1]
+        sent = self._models["sentiment"]
+        sentiments = [sent.classes[i] for i in probs["sentiment"].argmax(axis=1)]
+        negative = probs["sentiment"][:, sent.classes.index("neg")].tolist()
+        cat = self._category_matrix(texts, rum, probs["category"])
+        best = [CUE_ORDER[i].value for i in cat.argmax(axis=1)]
+        cat_rows = np.round(cat, 4).tolist()
+        cat_names = [c.value for c in CUE_ORDER]
         contents = [t.content for t in toks]
         shs = [shingles(c) for c in contents]
         sigs = signatures(shs)
+        rum_list = rum.tolist()
+        assignments = self.events.add_batch([p.id for p in posts], sigs, [len(x) for x in shs],
+                                            [self._time(p) for p in posts])
         out = []
-        sent_classes = self._models["sentiment"].classes
-        cat_classes = self._models["category"].classes
-        neg_col = sent_classes.index("neg")
         for i, post in enumerate(posts):
-            rel = float(probs["relevance"][i, 1])
-            rum = float(probs["rumour"][i, 1])
-            cat_scores = self._category_scores(post, rum, probs["category"][i], cat_classes)
             topic_matches = self.matcher.match(post.title, post.text)
-            assignment = self.events.add(post.id, sigs[i], len(shs[i]), self._time(post))
+            assignment = assignments[i]
             out.append(
                 Analysis(
                     post_id=post.id,
                     model_version=self.model_version,
-                    relevance=rel,
-                    rumour=rum,
-                    sentiment=sent_classes[int(np.argmax(probs["sentiment"][i]))],
-                    negative=float(probs["sentiment"][i, neg_col]),
-                    category=max(cat_scores, key=lambda k: cat_scores[k]),
-                    category_scores=cat_scores,
+                    relevance=rel[i],
+                    rumour=rum_list[i],
+                    sentiment=sentiments[i],
+                    negative=negative[i],
+                    category=best[i],
+                    category_scores=dict(zip(cat_names, cat_rows[i], strict=True)),
                     topics=sorted(topic_matches),
                     matches=[
                         {"term": h.term, "field": h.field, "start": h.start, "end": h.end, "topic": name}
                         for name, m in sorted(topic_matches.items())
                         for h in m.hits
                     ],
-                    explanations={name: expl[name][i] for name in expl},
-                    is_relevant=rel >= self.relevance_threshold,
+                    explanations={name: e[i] for name, e in expl.items()},
+                    is_relevant=rel[i] >= self.relevance_threshold,
                     event_key=assignment.event_key,
                     dup_key=assignment.dup_key,
                     content_words=contents[i],
@@ -178,45 +186,49 @@ class Analyzer:
             )
         return out
 
-    def _category_scores(self, post: PostInput, rumour: float, model_p: np.ndarray,
-                         classes: list[str]) -> dict[str, float]:
-        """Blend the category model with the cue rules; the rumour model sets the rumour floor."""
-        cues = rule_category_scores(f"{post.title}\n{post.text}")
-        has_cue = any(cues.values())
-        scores = {}
-        for c in Category:
-            m = float(model_p[classes.index(c.value)]) if c.value in classes else 0.0
-            scores[c.value] = (1 - RULE_WEIGHT) * m + RULE_WEIGHT * cues.get(c.value, 0.0) if has_cue else m
-        scores[Category.RUMOUR.value] = max(scores[Category.RUMOUR.value], rumour if rumour >= 0.5 else 0.0)
-        return {k: round(v, 4) for k, v in scores.items()}
+    def _category_matrix(self, texts: Sequence[str], rumour: np.ndarray, model_p: np.ndarray) -> np.ndarray:
+        """Category scores, columns in ``CUE_ORDER``: the category model blended with the cue rules
+        (where a post has cues), and the rumour model setting the ``rumour`` floor when P ≥ 0.5."""
+        classes = self._models["category"].classes
+        m = np.zeros((len(texts), len(CUE_ORDER)))
+        for col, c in enumerate(CUE_ORDER):
+            if c.value in classes:
+                m[:, col] = model_p[:, classes.index(c.value)]
+        cues = cue_scores(texts)
+        has_cue = cues.sum(axis=1, keepdims=True) > 0
+        scores = np.where(has_cue, (1 - RULE_WEIGHT) * m + RULE_WEIGHT * cues, m)
+        col = CUE_ORDER.index(Category.RUMOUR)
+        scores[:, col] = np.maximum(scores[:, col], np.where(rumour >= 0.5, rumour, 0.0))
+        return scores
 
-    def _explain(self, name: str, model: LinearModel, x: Any, proba: np.ndarray) -> list[list[tuple[str, float]]]:
-        """Top words by tf-idf × coefficient toward the predicted class.
+    def _explain(self, model: LinearModel, x: Any, proba: np.ndarray) -> list[list[tuple[str, float]]]:
+        """Top words by tf-idf × coefficient toward the predicted class, for the whole batch at once.
 
         Binary models: the words with the largest |contribution|, signed (positive pushes toward
-        relevant / rumour). Character n-gram features count in the score but are not listed.
+        relevant / rumour). Character n-grams, stopwords and numbers count in the score but are not
+        listed (``FeatureSpace.explainable``).
         """
         assert self._space is not None
+        n = x.shape[0]
+        rows = np.repeat(np.arange(n), np.diff(x.indptr))
+        mask = self._space.explainable[x.indices]
+        rows, indices, data = rows[mask], x.indices[mask], x.data[mask]
+        if model.coef.shape[0] == 1:
+            contrib = data * model.coef[0][indices]
+            key = -np.abs(contrib)
+            keep = contrib != 0
+        else:
+            contrib = data * model.coef[proba.argmax(axis=1)[rows], indices]
+            key = -contrib
+            keep = contrib > 0
+        rows, indices, contrib, key = rows[keep], indices[keep], contrib[keep], key[keep]
+        order = np.lexsort((key, rows))
+        rows, indices, contrib = rows[order], indices[order], contrib[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n))[rows]
+        top = rank < N_EXPLAIN
+        out: list[list[tuple[str, float]]] = [[] for _ in range(n)]
         terms = self._space.terms
-        stop = stopwords()
-        binary = model.coef.shape[0] == 1
-        pred = np.ones(len(proba), dtype=int) if binary else np.argmax(proba, axis=1)
-        weights = {c: model.class_weights(c) for c in set(pred.tolist())}
-        out = []
-        indptr, indices, data = x.indptr, x.indices, x.data
-        for i in range(x.shape[0]):
-            lo, hi = indptr[i], indptr[i + 1]
-            contrib = data[lo:hi] * weights[int(pred[i])][indices[lo:hi]]
-            order = np.argsort(-np.abs(contrib)) if binary else np.argsort(-contrib)
-            seen: dict[str, float] = {}
-            for j in order:
-                feature = terms[indices[lo + j]]
-                if feature.startswith("#") or all(w in stop or w.isdigit() for w in feature.split(" ")):
-                    continue  # character n-grams and function words: explain with content words
-                term = feature
-                if term not in seen and contrib[j] != 0 and (binary or contrib[j] > 0):
-                    seen[term] = round(float(contrib[j]), 4)
-                if len(seen) == N_EXPLAIN:
-                    break
-            out.append(list(seen.items()))
+        for r, j, c in zip(rows[top].tolist(), indices[top].tolist(), np.round(contrib[top], 4).tolist(),
+                           strict=True):
+            out[r].append((terms[j], c))
         return out

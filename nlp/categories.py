@@ -7,7 +7,12 @@ JSONL training files; the Chinese names are what people see.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
 
 
 class Category(StrEnum):
@@ -54,6 +59,36 @@ CATEGORY_CUES: dict[Category, tuple[str, ...]] = {
                          "围堵", "打人", "受伤", "遇难", "紧急"),
     Category.HOT_ISSUE: ("热议", "刷屏", "热搜", "引发关注", "网友热议", "持续发酵"),
 }
+
+
+CUE_ORDER: tuple[Category, ...] = tuple(Category)
+
+
+@lru_cache(maxsize=1)
+def _cue_automaton() -> Any:
+    import ahocorasick
+
+    auto = ahocorasick.Automaton()
+    for cat, cues in CATEGORY_CUES.items():
+        for cue in cues:
+            auto.add_word(cue, (cue, CUE_ORDER.index(cat)))
+    auto.make_automaton()
+    return auto
+
+
+def cue_scores(texts: Sequence[str]) -> np.ndarray:
+    """Per text, the share of distinct cue hits per category (columns in ``CUE_ORDER``); one scan each."""
+    auto = _cue_automaton()
+    out = np.zeros((len(texts), len(CUE_ORDER)), dtype=np.float64)
+    for i, text in enumerate(texts):
+        seen = set()
+        for _end, (cue, col) in auto.iter(text.lower()):
+            if cue not in seen:
+                seen.add(cue)
+                out[i, col] += 1.0
+    totals = out.sum(axis=1, keepdims=True)
+    np.divide(out, totals, out=out, where=totals > 0)
+    return out
 
 
 def rule_category_scores(text: str) -> dict[str, float]:

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Hashable, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def shingles(words: Sequence[str]) -> set[str]:
 
 
 def signatures(docs: Sequence[set[str] | Sequence[str]]) -> np.ndarray:
-    """MinHash signatures, shape ``(len(docs), NUM_PERM)`` uint64; empty docs get all-max rows."""
+    """MinHash signatures, shape ``(len(docs), NUM_PERM)`` uint32; empty docs get all-max rows."""
     crc = zlib.crc32
     hashes: list[int] = []
     offsets = np.zeros(len(docs) + 1, dtype=np.int64)
@@ -55,7 +56,7 @@ def signatures(docs: Sequence[set[str] | Sequence[str]]) -> np.ndarray:
         offsets[i + 1] = len(hashes)
     out = np.full((len(docs), NUM_PERM), _MAX_HASH, dtype=np.uint64)
     if not hashes:
-        return out
+        return out.astype(np.uint32)
     hv = np.asarray(hashes, dtype=np.uint64)
     lengths = np.diff(offsets)
     nonempty = np.flatnonzero(lengths)
@@ -73,7 +74,7 @@ def signatures(docs: Sequence[set[str] | Sequence[str]]) -> np.ndarray:
             phv = (hv[lo:hi] * _A + _B) >> _SHIFT
         out[idx] = np.minimum.reduceat(phv, offsets[idx] - lo, axis=1).T
         start_doc = end_doc
-    return out
+    return out.astype(np.uint32)  # values are 32-bit: half the memory per indexed post
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -93,6 +94,22 @@ def lsh_params(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
     return best
 
 
+_BAND_MIX = np.random.RandomState(SEED + 1).randint(1, 1 << 62, NUM_PERM, dtype=np.uint64) | np.uint64(1)
+
+
+def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per band per signature (vectorised; a collision only adds a candidate,
+    which the Jaccard check then rejects). Shape ``(len(sigs), bands)``."""
+    sigs = np.atleast_2d(sigs)
+    with np.errstate(over="ignore"):
+        mixed = sigs[:, : bands * rows].astype(np.uint64) * _BAND_MIX[: bands * rows]
+        return mixed.reshape(len(sigs), bands, rows).sum(axis=2, dtype=np.uint64)
+
+
+class _Bucket(list):
+    """Several keys in one LSH bucket (distinguishes a list from a key that is itself a list)."""
+
+
 class WindowedLSH:
     """Banded MinHash LSH whose entries expire after ``window`` or beyond ``max_items``."""
 
@@ -101,7 +118,8 @@ class WindowedLSH:
         self.window = window
         self.max_items = max_items
         self.bands, self.rows = lsh_params(threshold)
-        self._tables: list[dict[bytes, list[Hashable]]] = [{} for _ in range(self.bands)]
+        # A bucket is the bare key while it holds one post (most do), a list after: saves memory.
+        self._tables: list[dict[int, Any]] = [{} for _ in range(self.bands)]
         self._order: deque[tuple[datetime, Hashable]] = deque()
         self.sigs: dict[Hashable, np.ndarray] = {}
         self.latest: datetime | None = None
@@ -109,10 +127,9 @@ class WindowedLSH:
     def __len__(self) -> int:
         return len(self.sigs)
 
-    def _keys(self, sig: np.ndarray) -> list[bytes]:
-        raw = sig[: self.bands * self.rows].tobytes()
-        step = self.rows * 8
-        return [raw[i * step : (i + 1) * step] for i in range(self.bands)]
+    def keys_of(self, sigs: np.ndarray) -> list[list[int]]:
+        """Band keys of a batch of signatures, to pass to :meth:`query` and :meth:`insert`."""
+        return band_keys(sigs, self.bands, self.rows).tolist()
 
     def _expire(self, now: datetime) -> None:
         horizon = now - self.window
@@ -121,22 +138,32 @@ class WindowedLSH:
             sig = self.sigs.pop(key, None)
             if sig is None:
                 continue
-            for table, band in zip(self._tables, self._keys(sig), strict=True):
+            for table, band in zip(self._tables, self.keys_of(sig)[0], strict=True):
                 bucket = table.get(band)
-                if bucket is not None:
+                if isinstance(bucket, _Bucket):
                     bucket.remove(key)
-                    if not bucket:
-                        del table[band]
+                    if len(bucket) == 1:
+                        table[band] = bucket[0]
+                elif bucket is not None:
+                    del table[band]
 
-    def query(self, sig: np.ndarray) -> list[tuple[Hashable, float]]:
+    def query(self, sig: np.ndarray, keys: list[int] | None = None, threshold: float | None = None
+              ) -> list[tuple[Hashable, float]]:
         """Indexed keys whose estimated Jaccard with ``sig`` reaches the threshold, best first."""
         cands: set[Hashable] = set()
-        for table, band in zip(self._tables, self._keys(sig), strict=True):
+        for table, band in zip(self._tables, keys or self.keys_of(sig)[0], strict=True):
             bucket = table.get(band)
-            if bucket:
+            if isinstance(bucket, _Bucket):
                 cands.update(bucket)
-        found = [(k, jaccard(sig, self.sigs[k])) for k in cands]
-        return sorted((x for x in found if x[1] >= self.threshold), key=lambda x: (-x[1], str(x[0])))
+            elif bucket is not None:
+                cands.add(bucket)
+        if not cands:
+            return []
+        ordered = list(cands)
+        sims = (np.stack([self.sigs[k] for k in ordered]) == sig).mean(axis=1).tolist()
+        limit = self.threshold if threshold is None else threshold
+        return sorted(((k, j) for k, j in zip(ordered, sims, strict=True) if j >= limit),
+                      key=lambda x: (-x[1], str(x[0])))
 
     def advance(self, when: datetime) -> None:
         """Move the window's clock to ``when`` (if later) and drop what fell out of it."""
@@ -144,13 +171,20 @@ class WindowedLSH:
             self.latest = when
         self._expire(self.latest)
 
-    def insert(self, key: Hashable, sig: np.ndarray, when: datetime) -> None:
+    def insert(self, key: Hashable, sig: np.ndarray, when: datetime, keys: list[int] | None = None) -> None:
         self.advance(when)
         assert self.latest is not None
         if when < self.latest - self.window or key in self.sigs:
             return  # already too old to index, or indexed
-        for table, band in zip(self._tables, self._keys(sig), strict=True):
-            table.setdefault(band, []).append(key)
+        keys = keys or self.keys_of(sig)[0]
+        for table, band in zip(self._tables, keys, strict=True):
+            bucket = table.get(band)
+            if bucket is None:
+                table[band] = key
+            elif isinstance(bucket, _Bucket):
+                bucket.append(key)
+            else:
+                table[band] = _Bucket((bucket, key))
         self.sigs[key] = sig
         self._order.append((when, key))
         if len(self._order) > self.max_items:
@@ -169,7 +203,7 @@ class NearDuplicateIndex:
     def add(self, key: Hashable, sig: np.ndarray, when: datetime) -> Hashable:
         """Index one post; returns its group key (its own key if it duplicates nothing in the window)."""
         self.lsh.advance(when)
-        best = self.lsh.query(sig) if not np.all(sig == _MAX_HASH) else []
+        best = self.lsh.query(sig) if not np.all(sig == np.uint32(_MAX_HASH)) else []
         group = self.group_of.get(best[0][0], best[0][0]) if best else key
         self.lsh.insert(key, sig, when)
         self.group_of[key] = group

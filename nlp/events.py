@@ -2,8 +2,8 @@
 
 :class:`EventClusterer` is stateful and lives in the processing worker's memory. Each post gets an
 :class:`EventAssignment`: its near-duplicate group (reposts, near-copies: MinHash Jaccard ≥ 0.7) and
-its event (the same group, or any earlier post in the window whose content-word Jaccard is ≥
-``threshold``, default 0.35). Keys are ``"E<first post id>"`` and ``"D<first post id>"``, so
+its event (the same group's, or that of the most similar earlier post in the window whose
+content-word Jaccard is ≥ ``threshold``, default 0.35). Keys are ``"E<first post id>"`` and ``"D<first post id>"``, so
 replaying the same posts in time order after a restart (:meth:`EventClusterer.rebuild`) gives the
 same keys. Memory is bounded by ``window`` and ``max_items`` (see :mod:`nlp.dedup`).
 
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from nlp.dedup import NearDuplicateIndex, WindowedLSH, shingles, signatures
+from nlp.dedup import WindowedLSH, shingles, signatures
 
 MIN_SHINGLES_FOR_EVENT = 6  # shorter posts only join events through near-duplicates
 HEAT_HALF_LIFE_H = 24.0
@@ -35,38 +35,59 @@ class EventAssignment:
 
 
 class EventClusterer:
-    """Online clustering of posts into near-duplicate groups and events (sliding window)."""
+    """Online clustering of posts into near-duplicate groups and events (sliding window).
+
+    One LSH index at the event threshold serves both decisions: among a post's candidates, one
+    with Jaccard ≥ ``dup_threshold`` makes it a near-duplicate (same group, same event); otherwise
+    the most similar long-enough candidate with Jaccard ≥ ``threshold`` gives its event.
+    """
 
     def __init__(
         self,
         threshold: float = 0.35,
         dup_threshold: float = 0.7,
         window: timedelta = timedelta(days=7),
-        max_items: int = 300_000,
+        max_items: int = 200_000,
     ) -> None:
-        self.dups = NearDuplicateIndex(dup_threshold, window, max_items)
+        self.dup_threshold = dup_threshold
         self.lsh = WindowedLSH(threshold, window, max_items)
         self.event_of: dict[Hashable, str] = {}
+        self.group_of: dict[Hashable, Hashable] = {}
+        self.long: set[Hashable] = set()
 
-    def add(self, post_id: Hashable, sig: np.ndarray, n_shingles: int, when: datetime) -> EventAssignment:
+    def add(self, post_id: Hashable, sig: np.ndarray, n_shingles: int, when: datetime,
+            keys: list[int] | None = None) -> EventAssignment:
         """Assign one post, given its MinHash signature (:func:`nlp.dedup.signatures`)."""
-        group = self.dups.add(post_id, sig, when)
-        event = self.event_of.get(group) if group != post_id else None
-        if event is None and n_shingles >= MIN_SHINGLES_FOR_EVENT:
-            self.lsh.advance(when)
-            best = self.lsh.query(sig)
-            if best:
-                event = self.event_of.get(best[0][0])
+        self.lsh.advance(when)
+        cands = self.lsh.query(sig, keys) if n_shingles else []
+        group: Hashable = post_id
+        event = None
+        if cands and cands[0][1] >= self.dup_threshold:
+            group = self.group_of.get(cands[0][0], cands[0][0])
+            event = self.event_of.get(cands[0][0])
+        elif n_shingles >= MIN_SHINGLES_FOR_EVENT:
+            event = next((self.event_of[k] for k, _j in cands if k in self.long and k in self.event_of), None)
         is_new = event is None
         if event is None:
             event = f"E{post_id}"
-        if n_shingles >= MIN_SHINGLES_FOR_EVENT:
-            self.lsh.insert(post_id, sig, when)
+        if n_shingles:
+            self.lsh.insert(post_id, sig, when, keys)
         self.event_of[post_id] = event
-        if len(self.event_of) > 2 * self.lsh.max_items:
-            live = self.lsh.sigs.keys() | self.dups.lsh.sigs.keys()
+        self.group_of[post_id] = group
+        if n_shingles >= MIN_SHINGLES_FOR_EVENT:
+            self.long.add(post_id)
+        if len(self.event_of) > 2 * self.lsh.max_items:  # forget posts that left the window
+            live = self.lsh.sigs.keys()
             self.event_of = {k: e for k, e in self.event_of.items() if k in live}
+            self.group_of = {k: g for k, g in self.group_of.items() if k in live}
+            self.long &= live
         return EventAssignment(event, f"D{group}", is_new)
+
+    def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_shingles: Sequence[int],
+                  times: Sequence[datetime]) -> list[EventAssignment]:
+        """:meth:`add` for a batch, in the given order (band keys computed at once)."""
+        keys = self.lsh.keys_of(sigs) if len(post_ids) else []
+        return [self.add(pid, sigs[i], n_shingles[i], times[i], keys[i]) for i, pid in enumerate(post_ids)]
 
     def add_words(self, post_id: Hashable, words: Sequence[str], when: datetime) -> EventAssignment:
         """Convenience: assign one post from its content words."""
@@ -78,12 +99,11 @@ class EventClusterer:
         ordered = sorted(posts, key=lambda p: (p[2], str(p[0])))
         shs = [shingles(words) for _, words, _ in ordered]
         sigs = signatures(shs)
-        return {
-            pid: self.add(pid, sigs[i], len(shs[i]), when) for i, (pid, _w, when) in enumerate(ordered)
-        }
+        done = self.add_batch([p[0] for p in ordered], sigs, [len(x) for x in shs], [p[2] for p in ordered])
+        return {p[0]: a for p, a in zip(ordered, done, strict=True)}
 
     def __len__(self) -> int:
-        return len(self.lsh) + len(self.dups.lsh)
+        return len(self.lsh)
 
 
 @dataclass(frozen=True, slots=True)

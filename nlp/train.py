@@ -30,7 +30,8 @@ import numpy as np
 
 from nlp.exceptions import LabelError, ModelNotFoundError, UnknownModelError
 from nlp.models import SPECS
-from nlp.models.base import FeatureSpace, LinearModel, build_pipeline, features
+from nlp.models.base import LinearModel, build_pipeline, features
+from nlp.models.space import FeatureSpace
 from nlp.models.spec import ModelSpec, Record, bucket
 from nlp.tokenize import RESOURCES, tokenize
 

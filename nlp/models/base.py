@@ -7,8 +7,8 @@ normalised text. URLs are removed by normalisation, so link presence is never a 
 
 For serving, :class:`LinearModel` holds the same maths as plain numpy arrays (vocabulary, idf,
 coefficients). It loads without importing scikit-learn (fast cold start), and
-:class:`FeatureSpace` merges the vocabularies of all models so that each text's features are
-looked up once and shared by every model. ``LinearModel.from_pipeline`` is tested to give the
+:class:`nlp.models.space.FeatureSpace` merges the vocabularies of all models so that each text's
+features are looked up once and shared by every model. ``LinearModel.from_pipeline`` is tested to give the
 same probabilities as the pipeline.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, pairwise
+from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,17 @@ def features(tokens: Tokens) -> list[str]:
     for n in CHAR_NGRAMS:
         out.extend(["#" + s[i : i + n] for i in range(len(s) - n + 1)])
     return out
+
+
+def word_features(tokens: Tokens) -> list[str]:
+    """The word part of :func:`features` (unigrams and bigrams)."""
+    words = tokens.words
+    return [*words, *(f"{a} {b}" for a, b in pairwise(words))]
+
+
+def char_string(tokens: Tokens) -> str:
+    """The string the character n-grams of :func:`features` are taken from."""
+    return tokens.normalized.replace(" ", "")
 
 
 def text_features(text: str) -> list[str]:
@@ -70,16 +81,19 @@ def display_term(feature: str) -> str:
 
 def count_matrix(vocab: dict[str, int], docs: Sequence[Sequence[str]]) -> sp.csr_matrix:
     """Term counts of each document's features over ``vocab`` (unknown features dropped)."""
-    indptr, indices = [0], []
-    get = vocab.get
-    for feats in docs:
-        indices.extend([j for j in map(get, feats) if j is not None])
-        indptr.append(len(indices))
-    m = sp.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
-        shape=(len(docs), len(vocab)),
-    )
-    m.sum_duplicates()
+    flat: list[str] = []
+    lengths = np.empty(len(docs), dtype=np.int64)
+    for i, feats in enumerate(docs):
+        flat.extend(feats)
+        lengths[i] = len(feats)
+    # dict.get mapped in C (no Python-level loop per feature); -1 marks unknown features.
+    idx = np.fromiter(map(vocab.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+    rows = np.repeat(np.arange(len(docs)), lengths)
+    keep = idx >= 0
+    m = sp.coo_matrix(
+        (np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], idx[keep])), shape=(len(docs), len(vocab))
+    ).tocsr()  # duplicates are summed
+    m.sort_indices()
     return m
 
 
@@ -152,53 +166,3 @@ class LinearModel:
 
     def predict_proba_features(self, docs: Sequence[Sequence[str]]) -> np.ndarray:
         return self.proba_from_tfidf(self.tfidf(self.counts(docs)))
-
-
-class FeatureSpace:
-    """The union of several models' vocabularies: features looked up once, shared by all models.
-
-    Building the union hashes every term of every model (~0.5 s for the default models), so
-    ``nlp.build_models`` also saves it (:meth:`to_state`) and the analyzer loads that when the
-    model versions match.
-    """
-
-    def __init__(self, terms: list[str], parts: dict[str, dict[str, Any]]) -> None:
-        self.terms = terms
-        self.vocab: dict[str, int] = dict(zip(terms, range(len(terms)), strict=True))
-        self._parts = parts
-        self._global: dict[str, LinearModel] = {}
-        n = len(terms)
-        for name, part in parts.items():
-            glob = part["glob"]
-            # Global-space copies of the model's idf and weights: 0 where the model lacks a term.
-            idf = np.zeros(n, dtype=np.float32)
-            idf[glob] = part["idf"]
-            coef = np.zeros((part["coef"].shape[0], n), dtype=np.float32)
-            coef[:, glob] = part["coef"]
-            self._global[name] = LinearModel(part["classes"], self.vocab, idf, coef, part["intercept"])
-
-    @classmethod
-    def from_models(cls, models: dict[str, LinearModel]) -> FeatureSpace:
-        merged = dict.fromkeys(chain.from_iterable(m.vocab for m in models.values()))
-        index = dict(zip(merged, range(len(merged)), strict=True))
-        parts = {}
-        for name, model in models.items():
-            order = np.fromiter(model.vocab.values(), dtype=np.int64, count=len(model.vocab))
-            glob = np.fromiter(map(index.__getitem__, model.vocab), dtype=np.int32, count=len(model.vocab))
-            parts[name] = {"classes": model.classes, "glob": glob, "idf": model.idf[order],
-                           "coef": model.coef[:, order], "intercept": model.intercept}
-        return cls(list(merged), parts)
-
-    def to_state(self, versions: dict[str, str]) -> dict[str, Any]:
-        return {"format": 1, "versions": versions, "terms": "\n".join(self.terms), "parts": self._parts}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> FeatureSpace:
-        return cls(state["terms"].split("\n"), state["parts"])
-
-    def counts(self, docs: Sequence[Sequence[str]]) -> sp.csr_matrix:
-        return count_matrix(self.vocab, docs)
-
-    def global_model(self, name: str) -> LinearModel:
-        """The named model re-expressed over the shared feature space."""
-        return self._global[name]

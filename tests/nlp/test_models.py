@@ -125,3 +125,22 @@ def test_label_parsing_and_errors(tmp_path: Path) -> None:
     assert [r["label"] for r in load_labelled(senti, "sentiment")] == ["neu", "pos"]
     with pytest.raises(UnknownModelError):
         load_labelled(senti, "stance")
+
+
+def test_feature_space_fast_path_equals_sklearn_pipeline(tmp_path: Path) -> None:
+    """Serving counts char n-grams as packed integers; the probabilities must match the pipeline's."""
+    import joblib
+
+    from nlp.models.space import FeatureSpace
+
+    recs = _tiny_category_records()
+    train_model("category", recs, tmp_path, val_records=recs, keep_pipeline=True)
+    pipe = joblib.load(tmp_path / "category.pipeline.joblib")
+    linear = LinearModel.from_state(joblib.load(tmp_path / "category.joblib"))
+    texts = ["补贴没到账😭", "突發爆炸 ＡＢＣ", "随便说说 http://t.cn/x", "", "的"]
+    space = FeatureSpace.from_models({"category": linear})
+    reloaded = FeatureSpace.from_state(space.to_state({"category": "v"}))
+    for sp_ in (space, reloaded):
+        model = sp_.global_model("category")
+        got = model.proba_from_tfidf(model.tfidf(sp_.counts([tokenize(t) for t in texts])))
+        np.testing.assert_allclose(got, pipe.predict_proba(texts), atol=1e-4)
