@@ -48,7 +48,7 @@ def add_event(session: Session, key: str, *, alerted: bool) -> int:
     return event.id
 
 
-def test_fields_times_and_newest_analysis(factory: sessionmaker[Session], make_config) -> None:  # type: ignore[no-untyped-def]
+def test_fields_times_and_newest_analysis(factory: sessionmaker[Session], make_config) -> None:
     config = make_config()
     with transaction(factory) as s:
         add_posts(s, [
@@ -73,7 +73,7 @@ def test_fields_times_and_newest_analysis(factory: sessionmaker[Session], make_c
     assert all(second[k] is None for k in ("relevance", "rumour", "sentiment", "category", "event_id"))
 
 
-def test_filters_since_until_source_flagged(factory: sessionmaker[Session], make_config) -> None:  # type: ignore[no-untyped-def]
+def test_filters_since_until_source_flagged(factory: sessionmaker[Session], make_config) -> None:
     config = make_config()
     with transaction(factory) as s:
         add_posts(s, [
@@ -105,7 +105,7 @@ def test_filters_since_until_source_flagged(factory: sessionmaker[Session], make
         parse_bound("last tuesday", tz, end=False)
 
 
-def test_csv_is_excel_ready_and_formula_safe(factory: sessionmaker[Session], make_config) -> None:  # type: ignore[no-untyped-def]
+def test_csv_is_excel_ready_and_formula_safe(factory: sessionmaker[Session], make_config) -> None:
     config = make_config()
     nasty = ["=HYPERLINK(\"http://evil.example\",\"点我\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "'=quoted"]
     with transaction(factory) as s:
@@ -126,7 +126,7 @@ def test_csv_is_excel_ready_and_formula_safe(factory: sessionmaker[Session], mak
     assert rows[0]["url"] == ""  # a post without URL is exported without one
 
 
-def test_xlsx_cells_are_text_never_formulas(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_xlsx_cells_are_text_never_formulas(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:
     config = make_config()
     with transaction(factory) as s:
         (post_id,) = add_posts(s, [make_post("city-news", title="=cmd|' /C calc'!A0", text="#N/A",
@@ -146,7 +146,7 @@ def test_xlsx_cells_are_text_never_formulas(factory: sessionmaker[Session], make
     assert cells["published_at"].value == "2026-03-05T10:00:00+08:00"
 
 
-def test_export_is_audited(factory: sessionmaker[Session], make_config) -> None:  # type: ignore[no-untyped-def]
+def test_export_is_audited(factory: sessionmaker[Session], make_config) -> None:
     config = make_config()
     with transaction(factory) as s:
         add_posts(s, [make_post("city-news")])

@@ -50,7 +50,7 @@ ODD_POSTS = [
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_round_trip_gives_the_same_posts(fmt: str, engine: Engine, factory: sessionmaker[Session],
-                                         make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+                                         make_config, tmp_path: Path) -> None:
     config = make_config()
     with transaction(factory) as s:
         add_posts(s, make_posts(20, "city-news") + [make_post("city-news", **f) for f in ODD_POSTS])  # type: ignore[arg-type]
@@ -72,7 +72,7 @@ def test_round_trip_gives_the_same_posts(fmt: str, engine: Engine, factory: sess
     assert (again.new, again.unchanged) == (0, 23)
 
 
-def test_gbk_csv_is_detected(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_gbk_csv_is_detected(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:
     config = make_config()
     lines = ["标题,正文,作者,发布时间,链接"] + [
         f"关于生育补贴的通知{i},二孩家庭可以申请育儿补贴，请到社区服务中心办理第{i}号,市卫健委,2026-03-05 10:{i:02d},"
@@ -90,7 +90,7 @@ def test_gbk_csv_is_detected(factory: sessionmaker[Session], make_config, tmp_pa
 
 
 def test_bad_rows_are_reported_and_good_rows_kept(factory: sessionmaker[Session], make_config,
-                                                  tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+                                                  tmp_path: Path) -> None:
     config = make_config()
     good = {"url": "https://a.example.cn/1", "title": "好", "text": "三孩政策解读"}
     lines = [
@@ -124,7 +124,7 @@ def test_bad_rows_are_reported_and_good_rows_kept(factory: sessionmaker[Session]
 
 
 def test_csv_bad_rows_and_undecodable_line(factory: sessionmaker[Session], make_config,
-                                           tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+                                           tmp_path: Path) -> None:
     config = make_config()
     body = "url,title,text\nhttps://a.example.cn/1,t1,\"多行\n正文\"\nhttps://a.example.cn/2,t2,\n"
     path = tmp_path / "sheet.csv"
@@ -135,7 +135,7 @@ def test_csv_bad_rows_and_undecodable_line(factory: sessionmaker[Session], make_
 
 
 def test_whole_file_problems_are_one_clear_error(factory: sessionmaker[Session], make_config,
-                                                 tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+                                                 tmp_path: Path) -> None:
     config = make_config()
     no_text = tmp_path / "a.csv"
     no_text.write_text("url,title\nhttps://a.example.cn/1,t\n", encoding="utf-8")
@@ -148,7 +148,7 @@ def test_whole_file_problems_are_one_clear_error(factory: sessionmaker[Session],
 
 
 def test_import_keeps_a_configured_sources_kind(factory: sessionmaker[Session], make_config,
-                                                tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+                                                tmp_path: Path) -> None:
     config = make_config(sources=[{"name": "city-news", "kind": "list", "start_urls": ["https://a.example.cn/"]}])
     path = tmp_path / "p.jsonl"
     path.write_text('{"text": "补录的帖子"}\n', encoding="utf-8")
@@ -159,12 +159,12 @@ def test_import_keeps_a_configured_sources_kind(factory: sessionmaker[Session], 
     assert kinds == {"city-news": "list", "walk-in": "import"}
 
 
-def _folder_config(make_config, folder: Path) -> tuple[Config, object]:  # type: ignore[no-untyped-def]
+def _folder_config(make_config, folder: Path) -> tuple[Config, object]:
     config = make_config(sources=[{"name": "drop", "kind": "import", "folder": str(folder)}])
     return config, config.source("drop")
 
 
-def test_folder_imports_each_file_once(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_folder_imports_each_file_once(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
     config, source = _folder_config(make_config, folder)
@@ -189,7 +189,7 @@ def test_folder_imports_each_file_once(factory: sessionmaker[Session], make_conf
 
 
 def test_folder_file_failing_half_way_resumes_without_loss_or_repeat(
-        engine: Engine, factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        engine: Engine, factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
     config, source = _folder_config(make_config, folder)
@@ -237,7 +237,7 @@ def _allow_inserts(engine: Engine) -> None:
             conn.execute(text("DROP FUNCTION boom()"))
 
 
-def test_files_still_being_written_wait(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_files_still_being_written_wait(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
     config, source = _folder_config(make_config, folder)
