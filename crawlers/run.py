@@ -18,6 +18,7 @@ from scrapy.crawler import CrawlerProcess
 
 from crawlers.context import CrawlContext
 from crawlers.distributed import SharedRun, scheduler_settings
+from crawlers.extract.text import warm_up
 from crawlers.settings import build_settings
 from crawlers.spiders import spider_for
 from crawlers.stats import summarise, write_json_atomic
@@ -39,6 +40,9 @@ def crawl(config_path: Path, source_name: str, stats_file: Path | None, log_leve
         shared.join()
         extra = scheduler_settings(shared)
     settings = build_settings(config, source, stats_file=stats_file, log_level=log_level, extra=extra)
+    selectors = source.selectors
+    if not (selectors.body and selectors.title and selectors.time and selectors.author):
+        warm_up()  # automatic extraction will be used: load it before the event loop runs
     context = CrawlContext.open(config, source.name)
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(spider_cls)

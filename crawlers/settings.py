@@ -39,7 +39,6 @@ def build_settings(config: Config, source: SourceConfig, *, stats_file: Path | N
         "USER_AGENT": crawl.resolved_user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "DOWNLOAD_DELAY": crawl.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": crawl.download_delay > 0,
         "CONCURRENT_REQUESTS": max(16, crawl.concurrency_per_domain),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,

@@ -96,9 +96,20 @@ def main_text(page_html: str, url: str | None = None) -> str:
 def page_metadata(page_html: str, url: str | None = None) -> dict[str, str | None]:
     """Title, author and date as the page's metadata states them (Open Graph, meta tags)."""
     try:
-        meta = trafilatura.extract_metadata(page_html, default_url=url)
+        # extensive date search (htmldate + dateparser over every locale) takes seconds a page
+        meta = trafilatura.extract_metadata(page_html, default_url=url, extensive=False,
+                                            date_config={"extensive_search": False, "original_date": True})
     except (ValueError, TypeError, etree.LxmlError):
         meta = None
     if meta is None:
         return {"title": None, "author": None, "date": None}
     return {"title": meta.title, "author": meta.author, "date": meta.date}
+
+
+def warm_up() -> None:
+    """Run the extractor once before crawling: its first call loads data for most of a second,
+    which would otherwise stall the crawl's event loop (and fire download timeouts late)."""
+    sample = "<html><head><title>预热</title></head><body><article><p>" + "预热文本。" * 60 + \
+        "</p></article></body></html>"
+    main_text(sample)
+    page_metadata(sample)

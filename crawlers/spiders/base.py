@@ -13,9 +13,10 @@ from typing import Any, Self
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefused
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
@@ -45,22 +46,20 @@ def failure_reason(failure: Failure) -> str:
         return f"http_{getattr(getattr(failure.value, 'response', None), 'status', 'error')}"
     if failure.check(DeniedUrl):
         return "denied"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    message = str(failure.value).lower()
+    if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
         return "timeout"
     if failure.check(DNSLookupError, TxConnectionRefused):
         return "unreachable"
-    message = str(failure.value)
-    if failure.check(IgnoreRequest) and "redirect" in message.lower():
-        return "redirect_loop"
-    if "maxsize" in message.lower() or "max size" in message.lower() or failure.check(_cancelled_error()):
+    if failure.check(IgnoreRequest):
+        if "robots.txt" in message:
+            return "robots"
+        if "redirect" in message:
+            return "redirect_loop"
+        return "ignored"
+    if failure.check(DownloadCancelledError, CancelledError) or "max size" in message:
         return "too_large"
     return type(failure.value).__name__.lower()
-
-
-def _cancelled_error() -> type[BaseException]:
-    from twisted.internet.defer import CancelledError
-
-    return CancelledError
 
 
 class YuqingSpider(Spider):
@@ -118,14 +117,20 @@ class YuqingSpider(Spider):
         return Request(url, callback=callback, errback=self.on_error, meta=full_meta, priority=priority)
 
     def detail_request(self, url: str, callback: Callback, *, meta: dict[str, Any] | None = None) -> Request:
-        return Request(url, callback=callback, errback=self.on_error, meta=dict(meta or {}), priority=1)
+        """A request for an article or thread page, at its canonical URL (so the duplicate
+        filters, local or on Redis, see one page once however it was linked)."""
+        return Request(canonical_url(url), callback=callback, errback=self.on_error, meta=dict(meta or {}), priority=1)
 
     def on_error(self, failure: Failure) -> None:
+        """Count a failed request by reason; refusals by policy (denied URLs, robots.txt) are no errors."""
         reason = failure_reason(failure)
+        url = getattr(getattr(failure, "request", None), "url", None)
+        if reason in ("denied", "robots"):
+            if reason == "robots":
+                self.count("robots_denied")
+            return
         self.count(f"errors/{reason}")
-        request = getattr(failure, "request", None)
-        log.warning("request failed: %s", reason, extra={"source": self.source.name,
-                                                         "url": getattr(request, "url", None)})
+        log.warning("request failed (%s): %s", reason, url, extra={"source": self.source.name, "url": url})
 
     def links(self, response: TextResponse, spec: str | None) -> list[str]:
         """Absolute URLs a selector names on a page, in page order, without repeats."""
@@ -183,8 +188,8 @@ class YuqingSpider(Spider):
         selectors = self.source.selectors
         meta: dict[str, Any] = response.meta.get("entry") or {}
         page_html = response.text
-        auto = None if selectors.body and selectors.title and selectors.time else page_metadata(page_html,
-                                                                                                response.url)
+        auto = None if selectors.title and selectors.time and selectors.author else page_metadata(page_html,
+                                                                                                  response.url)
         title = first_text(response, selectors.title) or (auto or {}).get("title") or meta.get("title") or \
             first_text(response, "title::text") or ""
         text = joined_text(response, selectors.body) if selectors.body else main_text(page_html, response.url)
