@@ -168,7 +168,7 @@ class Analysis(Base):
     __table_args__ = (UniqueConstraint("post_id", "model_version", name="uq_analyses_post_model"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
-    model_version: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(200))
     relevance: Mapped[float] = mapped_column(Float)
     is_relevant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     rumour: Mapped[float] = mapped_column(Float)

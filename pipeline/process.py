@@ -29,7 +29,7 @@ from nlp.tokenize import tokenize
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.events import update_events
-from pipeline.models import Analysis, Post, Source, utcnow
+from pipeline.models import Analysis, Notification, Post, Source, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +141,10 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
         session.execute(update(Post).where(Post.id.in_(list(still_mine)))
                         .values(processed_at=now, claimed_by=None, claimed_at=None))
         from pipeline.alerting import raise_alerts
-        from pipeline.store.outbox import pending_count
 
-        before = pending_count(session)
+        before = _queued(session)
         alert_ids = raise_alerts(session, config, event_ids, now=now)
-        report.notifications = pending_count(session) - before
+        report.notifications = _queued(session) - before
     report.analysed = len(results)
     report.relevant = sum(1 for r in results if r.is_relevant)
     report.events = len(event_ids)
@@ -174,6 +173,10 @@ def process_pending(factory: sessionmaker[Session], config: Config, *, analyzer:
             progress(report.analysed)
     total.seconds = round(time.monotonic() - started, 3)
     return total
+
+
+def _queued(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Notification)) or 0
 
 
 def pending_posts(session: Session) -> int:

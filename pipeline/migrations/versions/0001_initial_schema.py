@@ -214,7 +214,7 @@ def upgrade() -> None:
     op.create_table('analyses',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('model_version', sa.String(length=200), nullable=False),
     sa.Column('relevance', sa.Float(), nullable=False),
     sa.Column('is_relevant', sa.Boolean(), nullable=False),
     sa.Column('rumour', sa.Float(), nullable=False),

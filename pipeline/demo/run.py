@@ -1,0 +1,121 @@
+"""`yuqing demo`: the whole loop on this machine with nothing configured.
+
+Start the demo site → crawl its news list and forum (each crawl its own process, as in
+production) → analyse → raise alerts with their drafts → write the alert mails and
+today's digest into the demo folder → create demo logins. The review app is started
+by the CLI afterwards unless ``--no-serve``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.config import Config, load_config
+from pipeline.db import engine_from_config, session_factory, transaction
+from pipeline.demo.setup import DEMO_USERS, DemoPaths, demo_password, prepare
+from pipeline.demo.site import DemoSite
+from pipeline.migrate import upgrade
+from pipeline.models import Alert, Analysis, Post, utcnow
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[str], None]
+
+
+@dataclass
+class DemoSummary:
+    paths: DemoPaths
+    posts: int = 0
+    relevant: int = 0
+    rumours: int = 0
+    alerts_by_grade: dict[str, int] = field(default_factory=dict)
+    mails: list[Path] = field(default_factory=list)
+    digest: Path | None = None
+    crawl_errors: list[str] = field(default_factory=list)
+    users: list[tuple[str, str]] = field(default_factory=list)
+    password: str = ""
+    seconds: float = 0.0
+
+
+def run_demo(out: Path, *, step: Step = lambda _: None) -> tuple[DemoSummary, Config]:
+    """Run the demo's crawl-to-digest part; returns its summary and the demo config."""
+    from pipeline.crawl import crawl_source
+    from pipeline.outbox import deliver_due
+    from pipeline.process import load_analyzer, process_pending
+
+    started = datetime.now()
+    step("starting the demo site")
+    with DemoSite() as site:
+        paths = prepare(out, site.url)
+        config = load_config(paths.config, environ={})
+        summary = DemoSummary(paths=paths)
+        engine = engine_from_config(config)
+        try:
+            upgrade(engine)
+            factory = session_factory(engine)
+            for source in config.sources:
+                step(f"crawling {source.name} ({source.start_urls[0]})")
+                result = crawl_source(config, paths.config, source.name)
+                if result.status != "ok":
+                    summary.crawl_errors.append(f"{source.name}: {result.status} {result.message or ''}".strip())
+            step("analysing posts, grouping events, raising alerts")
+            process_pending(factory, config, analyzer=load_analyzer(config))
+            step("writing alert mails")
+            deliver_due(factory, config, now=utcnow())
+            step("building today's digest")
+            day = datetime.now(config.tz).date()
+            summary.digest = _write_digest(factory, config, day, paths.digest(day.isoformat()))
+            deliver_due(factory, config, now=utcnow())
+            step("creating demo logins")
+            summary.password = demo_password(paths)
+            summary.users = _ensure_users(factory, summary.password)
+            _count(factory, summary)
+        finally:
+            engine.dispose()
+    summary.mails = sorted(paths.mail.glob("*.eml"))
+    summary.seconds = (datetime.now() - started).total_seconds()
+    return summary, config
+
+
+def _write_digest(factory: sessionmaker[Session], config: Config, day: date, path: Path) -> Path:
+    """Build today's digest, archive it, queue its mails and write it as a standalone HTML file."""
+    from pipeline.digest import archive_digest, build_digest, enqueue_digest
+
+    with transaction(factory) as session:
+        result = build_digest(session, config, day)
+        archive_digest(session, result, now=utcnow())
+        enqueue_digest(session, config, result, now=utcnow())
+    path.write_text(result.standalone_html(), encoding="utf-8")
+    return path
+
+
+def _ensure_users(factory: sessionmaker[Session], password: str) -> list[tuple[str, str]]:
+    from pipeline.store.users import add_user, get_user
+
+    created = []
+    with transaction(factory) as session:
+        for name, role in DEMO_USERS:
+            if get_user(session, name) is None:
+                add_user(session, name, role, password)
+            created.append((name, role))
+    return created
+
+
+def _count(factory: sessionmaker[Session], summary: DemoSummary) -> None:
+    with factory() as session:
+        summary.posts = session.scalar(select(func.count()).select_from(Post)) or 0
+        summary.relevant = session.scalar(
+            select(func.count()).select_from(Analysis).where(Analysis.is_relevant.is_(True))) or 0
+        summary.rumours = session.scalar(
+            select(func.count()).select_from(Analysis)
+            .where(Analysis.is_relevant.is_(True), Analysis.category == "rumour")) or 0
+        grades = Counter(session.scalars(select(Alert.grade)))
+        summary.alerts_by_grade = dict(sorted(grades.items()))
