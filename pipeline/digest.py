@@ -21,7 +21,7 @@ from alerts.digest.build import NEGATIVE_CUTOFF, RUMOUR_CUTOFF, DigestInput, bui
 from nlp.categories import CATEGORY_NAMES_ZH, Category
 from pipeline.config import Config
 from pipeline.db import transaction
-from pipeline.models import Alert, Analysis, CrawlRun, Event, Post, ResponseDraft, Source
+from pipeline.models import Alert, Analysis, CrawlRun, Event, Post, ResponseDraft, Source, utcnow
 from pipeline.store import outbox
 from pipeline.store.digests import save_digest
 
@@ -144,8 +144,9 @@ def _alerts(session: Session, config: Config, start: datetime, end: datetime) ->
                                 or_(Alert.status != "closed", Alert.closed_at >= start, Alert.created_at >= start))
                          .order_by(Alert.grade, Alert.due_at))
     rows = []
+    as_of = min(end, utcnow())  # today's digest counts as overdue only what is overdue now
     for alert, title in session.execute(stmt):
-        overdue = alert.status == "new" and alert.acknowledged_at is None and alert.due_at < end
+        overdue = alert.status == "new" and alert.acknowledged_at is None and alert.due_at < as_of
         rows.append({"id": alert.id, "grade": alert.grade, "category": _category_zh(alert.category), "title": title,
                      "monitor": alert.monitor, "status": alert.status,
                      "status_zh": STATUS_ZH.get(alert.status, alert.status), "due": _local(config, alert.due_at),
