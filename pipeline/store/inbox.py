@@ -16,9 +16,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, cast, exists, func, or_, select, text
 from sqlalchemy import String as SqlString
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from pipeline.models import Alert, Analysis, Post, Source
 
@@ -100,22 +100,46 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _latest_analysis() -> ColumnElement[bool]:
-    newer = aliased(Analysis)
-    return ~exists().where(newer.post_id == Analysis.post_id, newer.id > Analysis.id)
+_ANALYSIS_COLUMNS = ("id", "post_id", "relevance", "is_relevant", "rumour", "negative", "sentiment", "category",
+                     "topics")
+
+
+def _plain_plan(session: Session) -> None:
+    """PostgreSQL prices the per-post LATERAL probes high enough to trigger JIT compilation,
+    which costs more (15–100 ms) than the small query it compiles; off for this transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def _latest_analysis(dialect: str) -> tuple[FromClause, list[ColumnElement[bool]]]:
+    """The newest analysis of each post, as a FROM item and the terms that select it.
+
+    PostgreSQL: a LATERAL subquery (one index probe per post, ``ORDER BY id DESC LIMIT 1``),
+    so the planner walks the posts of the date window instead of hash-joining every flagged
+    analysis. SQLite has no LATERAL; its nested-loop planner does well with NOT EXISTS newer.
+    """
+    table = Analysis.__table__
+    if dialect == "postgresql":
+        wanted = [table.c[name] for name in _ANALYSIS_COLUMNS]
+        latest = (select(*wanted).where(table.c.post_id == Post.id).order_by(table.c.id.desc()).limit(1)
+                  .lateral("latest"))
+        return latest, []
+    newer = table.alias("newer")
+    return table, [~exists().where(newer.c.post_id == table.c.post_id, newer.c.id > table.c.id)]
 
 
 def _day_bounds(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
-def _conditions(f: InboxFilter, tz: ZoneInfo, *, facets: bool = True) -> list[ColumnElement[bool]]:
+def _conditions(f: InboxFilter, tz: ZoneInfo, a: FromClause, latest: list[ColumnElement[bool]], *,
+                facets: bool = True) -> list[ColumnElement[bool]]:
     """WHERE terms for ``f``; with ``facets=False`` the four facet filters are left out."""
-    terms: list[ColumnElement[bool]] = [Analysis.is_relevant.is_(True), _latest_analysis()]
+    terms: list[ColumnElement[bool]] = [a.c.is_relevant.is_(True), *latest]
     if f.topic:
         # topics is a JSON list of config topic names; names are [A-Za-z0-9_.-] so a quoted
         # substring test is exact, and the value is bound and LIKE-escaped.
-        terms.append(cast(Analysis.topics, SqlString).like(f'%"{_like_escape(f.topic)}"%', escape="\\"))
+        terms.append(cast(a.c.topics, SqlString).like(f'%"{_like_escape(f.topic)}"%', escape="\\"))
     if f.since:
         terms.append(Post.published_at >= _day_bounds(f.since, tz))
     if f.until:
@@ -125,7 +149,7 @@ def _conditions(f: InboxFilter, tz: ZoneInfo, *, facets: bool = True) -> list[Co
         terms.append(or_(Post.title.like(pattern, escape="\\"), Post.text.like(pattern, escape="\\")))
     if facets:
         if f.category:
-            terms.append(Analysis.category == f.category)
+            terms.append(a.c.category == f.category)
         if f.grade:
             terms.append(Alert.grade == f.grade)
         if f.status == NO_ALERT:
@@ -137,28 +161,29 @@ def _conditions(f: InboxFilter, tz: ZoneInfo, *, facets: bool = True) -> list[Co
     return terms
 
 
-def _joined(stmt: _Sel) -> _Sel:
+def _joined(stmt: _Sel, a: FromClause) -> _Sel:
     return (stmt.select_from(Post)
-            .join(Analysis, Analysis.post_id == Post.id)
+            .join(a, a.c.post_id == Post.id)
             .join(Source, Source.id == Post.source_id)
             .outerjoin(Alert, Alert.event_id == Post.event_id))
 
 
-def _order(sort: str) -> list[Any]:
+def _order(sort: str, a: FromClause) -> list[Any]:
     orders: dict[str, list[Any]] = {
         "time": [Post.published_at.desc().nulls_last()],
         "time_asc": [Post.published_at.asc().nulls_last()],
-        "relevance": [Analysis.relevance.desc()],
-        "rumour": [Analysis.rumour.desc()],
-        "negative": [Analysis.negative.desc()],
+        "relevance": [a.c.relevance.desc()],
+        "rumour": [a.c.rumour.desc()],
+        "negative": [a.c.negative.desc()],
         "grade": [Alert.grade.asc().nulls_last(), Post.published_at.desc().nulls_last()],
     }
     return [*orders[sort], Post.id.desc()]
 
 
-_ROW_COLUMNS = (Post.id, Post.title, Post.text, Post.url, Source.name, Post.author, Post.published_at,
-                Post.event_id, Analysis.relevance, Analysis.rumour, Analysis.negative, Analysis.sentiment,
-                Analysis.category, Analysis.topics, Alert.id, Alert.grade, Alert.status, Alert.due_at)
+def _row_columns(a: FromClause) -> tuple[Any, ...]:
+    return (Post.id, Post.title, Post.text, Post.url, Source.name, Post.author, Post.published_at, Post.event_id,
+            a.c.relevance, a.c.rumour, a.c.negative, a.c.sentiment, a.c.category, a.c.topics,
+            Alert.id, Alert.grade, Alert.status, Alert.due_at)
 
 
 def _row(values: Sequence[Any]) -> InboxRow:
@@ -171,11 +196,13 @@ def _row(values: Sequence[Any]) -> InboxRow:
 
 def facet_counts(session: Session, f: InboxFilter, tz: ZoneInfo) -> tuple[int, dict[str, dict[str, int]]]:
     """(total matching ``f``, {facet: {value: count}}) with one grouped query."""
+    _plain_plan(session)
+    a, latest = _latest_analysis(session.get_bind().dialect.name)
     status_key = func.coalesce(Alert.status, NO_ALERT)
-    grouped = select(Analysis.category, Alert.grade, status_key, Source.name, func.count())
-    stmt = _joined(grouped)
-    stmt = stmt.where(and_(*_conditions(f, tz, facets=False)))
-    stmt = stmt.group_by(Analysis.category, Alert.grade, status_key, Source.name)
+    grouped = select(a.c.category, Alert.grade, status_key, Source.name, func.count())
+    stmt = _joined(grouped, a)
+    stmt = stmt.where(and_(*_conditions(f, tz, a, latest, facets=False)))
+    stmt = stmt.group_by(a.c.category, Alert.grade, status_key, Source.name)
     combos = [(cat, grade, status, source, int(n)) for cat, grade, status, source, n in session.execute(stmt)]
     chosen = {"category": f.category, "grade": f.grade, "status": f.status, "source": f.source}
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
@@ -195,8 +222,9 @@ def inbox_page(session: Session, f: InboxFilter, tz: ZoneInfo) -> InboxPage:
     """One page of the inbox with the total and the counts per filter."""
     f = f.normalised()
     total, counts = facet_counts(session, f, tz)
-    stmt = _joined(select(*_ROW_COLUMNS)).where(and_(*_conditions(f, tz)))
-    stmt = stmt.order_by(*_order(f.sort)).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    a, latest = _latest_analysis(session.get_bind().dialect.name)
+    stmt = _joined(select(*_row_columns(a)), a).where(and_(*_conditions(f, tz, a, latest)))
+    stmt = stmt.order_by(*_order(f.sort, a)).limit(f.per_page).offset((f.page - 1) * f.per_page)
     rows = [_row(values) for values in session.execute(stmt)]
     return InboxPage(rows=rows, total=total, page=f.page, per_page=f.per_page, counts=counts)
 
@@ -205,7 +233,10 @@ def inbox_rows(session: Session, f: InboxFilter, tz: ZoneInfo, *, limit: int = 5
                batch: int = 1000) -> Iterator[InboxRow]:
     """Every row matching ``f`` in the inbox order, up to ``limit`` (for exports)."""
     f = f.normalised()
-    stmt = _joined(select(*_ROW_COLUMNS)).where(and_(*_conditions(f, tz))).order_by(*_order(f.sort)).limit(limit)
+    _plain_plan(session)
+    a, latest = _latest_analysis(session.get_bind().dialect.name)
+    stmt = (_joined(select(*_row_columns(a)), a).where(and_(*_conditions(f, tz, a, latest)))
+            .order_by(*_order(f.sort, a)).limit(limit))
     for values in session.execute(stmt.execution_options(yield_per=batch)):
         yield _row(values)
 
