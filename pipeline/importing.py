@@ -28,7 +28,7 @@ from pipeline.filereading import ImportFileError, Position, Record, detect_encod
 from pipeline.postfields import RowError, row_to_post
 from pipeline.prefetch import prefetched
 from pipeline.store import audit
-from pipeline.store.import_files import claim_file, finish_file, record_progress, source_kind
+from pipeline.store.import_files import claim_file, finish_file, prepare_bulk_write, record_progress, source_kind
 from pipeline.store.posts import PostIn, add_posts
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def import_file(factory: sessionmaker[Session], config: Config, path: Path, *, s
     for chunk, pending, position in prefetched(_chunks(records, source, config, path.name, chunk_rows)):
         try:
             with transaction(factory) as session:
+                prepare_bulk_write(session)
                 added = add_posts(session, chunk, kind=kind, batch_size=ADD_BATCH)
                 pending.new, pending.updated, pending.unchanged = added.new, added.updated, added.unchanged
                 if on_commit is not None:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from pipeline.models import ImportFile, Source, utcnow
 from pipeline.store.sources import ensure_source
+
+# Bulk inserts put keys at random places in the url and content-hash indexes; with SQLite's
+# 2 MB default page cache a table of a million posts then reads index pages from disk per row.
+SQLITE_BULK_CACHE_KIB = 64 * 1024
+
+
+def prepare_bulk_write(session: Session) -> None:
+    """Give this SQLite connection a page cache big enough for bulk index inserts."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}"))
 
 
 def source_kind(session: Session, name: str) -> str | None:
