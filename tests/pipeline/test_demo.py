@@ -1,0 +1,86 @@
+"""`yuqing demo --no-serve --out DIR`, run as a newcomer runs it, twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from pipeline.demo.site import load_content
+
+pytestmark = pytest.mark.slow
+
+DIGEST_SECTIONS = ("总体情况", "分布", "热点事件", "预警", "谣言与回应", "回应效果评估", "来源状况")
+
+
+def run_demo(out: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    return subprocess.run([sys.executable, "-m", "pipeline", "demo", "--no-serve", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
+
+
+def alert_subjects(out: Path) -> list[str]:
+    subjects = []
+    for path in sorted((out / "mail").glob("*.eml")):
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        subject = str(message["Subject"])
+        if subject.startswith("【舆情预警"):
+            subjects.append(subject)
+    return subjects
+
+
+def expected(kind: str) -> list[str]:
+    """Titles of the demo items whose `expect` is ``kind`` (news articles and forum threads)."""
+    content = load_content()
+    titles = [n["title"] for n in content["news"] if n["expect"] == kind]
+    for thread in content["forum"]["threads"]:
+        if any(p["expect"] == kind for p in thread["posts"][:1]):
+            titles.append(thread["title"])
+    return titles
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    result = run_demo(out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return out
+
+
+def test_alert_mails_for_rumour_and_emergency(demo_out: Path) -> None:
+    subjects = alert_subjects(demo_out)
+    for title in expected("alert"):
+        assert any(title in s for s in subjects), (title, subjects)
+    assert any("谣言" in (demo_out / "mail" / p.name).read_text(encoding="utf-8", errors="replace")
+               for p in (demo_out / "mail").glob("*.eml"))
+
+
+def test_nothing_alerted_for_unrelated_posts(demo_out: Path) -> None:
+    subjects = alert_subjects(demo_out)
+    for title in expected("none"):
+        assert not any(title in s for s in subjects), (title, subjects)
+
+
+def test_digest_has_every_section_and_the_chart(demo_out: Path) -> None:
+    (digest,) = demo_out.glob("digest-*.html")
+    html = digest.read_text(encoding="utf-8")
+    for section in DIGEST_SECTIONS:
+        assert section in html, section
+    assert "data:image/png;base64," in html
+    assert list((demo_out / "mail").glob("*digest*.eml")), "the digest mail was written too"
+
+
+def test_summary_and_second_run(demo_out: Path) -> None:
+    again = run_demo(demo_out)
+    assert again.returncode == 0, again.stderr
+    out = again.stdout
+    assert "posts crawled   19" in out
+    assert "alerts by grade" in out and "password: demo-" in out
+    assert "yuqing --config" in out and "serve" in out
+    assert len(alert_subjects(demo_out)) >= len(expected("alert")), "the second run starts afresh"
