@@ -55,6 +55,7 @@ def build_settings(config: Config, source: SourceConfig, *, stats_file: Path | N
         "METAREFRESH_ENABLED": True,
         "COOKIES_ENABLED": False,  # public pages only: never log in, never keep a session
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # no control port on a crawl worker
         "CLOSESPIDER_PAGECOUNT": source.max_pages,
         "LOG_LEVEL": log_level,
         "LOGSTATS_INTERVAL": 60.0,
