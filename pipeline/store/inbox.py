@@ -26,6 +26,7 @@ SORTS = ("time", "time_asc", "relevance", "rumour", "negative", "grade")
 NO_ALERT = "none"
 FACETS = ("category", "grade", "status", "source")
 MAX_PER_PAGE = 200
+EXCERPT_CHARS = 300  # of each post's text on an inbox page (exports get all of it)
 _Sel = TypeVar("_Sel", bound=Select)
 
 
@@ -180,8 +181,11 @@ def _order(sort: str, a: FromClause) -> list[Any]:
     return [*orders[sort], Post.id.desc()]
 
 
-def _row_columns(a: FromClause) -> tuple[Any, ...]:
-    return (Post.id, Post.title, Post.text, Post.url, Source.name, Post.author, Post.published_at, Post.event_id,
+def _row_columns(a: FromClause, text_chars: int | None = None) -> tuple[Any, ...]:
+    """The row's columns; ``text_chars`` cuts the text in SQL (pages show an excerpt, and a
+    narrower row keeps PostgreSQL's sort of the date window in memory)."""
+    body = func.substr(Post.text, 1, text_chars) if text_chars else Post.text
+    return (Post.id, Post.title, body, Post.url, Source.name, Post.author, Post.published_at, Post.event_id,
             a.c.relevance, a.c.rumour, a.c.negative, a.c.sentiment, a.c.category, a.c.topics,
             Alert.id, Alert.grade, Alert.status, Alert.due_at)
 
@@ -223,7 +227,7 @@ def inbox_page(session: Session, f: InboxFilter, tz: ZoneInfo) -> InboxPage:
     f = f.normalised()
     total, counts = facet_counts(session, f, tz)
     a, latest = _latest_analysis(session.get_bind().dialect.name)
-    stmt = _joined(select(*_row_columns(a)), a).where(and_(*_conditions(f, tz, a, latest)))
+    stmt = _joined(select(*_row_columns(a, EXCERPT_CHARS)), a).where(and_(*_conditions(f, tz, a, latest)))
     stmt = stmt.order_by(*_order(f.sort, a)).limit(f.per_page).offset((f.page - 1) * f.per_page)
     rows = [_row(values) for values in session.execute(stmt)]
     return InboxPage(rows=rows, total=total, page=f.page, per_page=f.per_page, counts=counts)
