@@ -15,6 +15,7 @@ from pipeline.config import Config, SourceConfig
 from pipeline.db import engine_from_config, session_factory, transaction
 from pipeline.store.pages import CachedPage, load_pages, save_pages
 from pipeline.store.posts import AddResult, PostIn, add_posts, known_urls
+from pipeline.store.retrying import in_transaction
 from pipeline.store.sources import ensure_source
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ class CrawlContext:
         source = config.source(source_name)
         engine = engine_from_config(config)
         sessions = session_factory(engine)
+        source_id = in_transaction(sessions, lambda session: ensure_source(session, source.name, source.kind).id)
         with transaction(sessions) as session:
-            source_id = ensure_source(session, source.name, source.kind).id
             pages = load_pages(session, source_id)
         return cls(config, source, engine, sessions, source_id, pages, now)
 
@@ -58,9 +59,12 @@ class CrawlContext:
 
     def store(self, posts: list[PostIn], pages: list[CachedPage]) -> AddResult:
         """Write one batch of posts and page records in one transaction."""
-        with transaction(self.sessions) as session:
+        def write(session: Session) -> AddResult:
             result = add_posts(session, posts, kind=self.source.kind, batch_size=max(len(posts), 1))
             save_pages(session, self.source_id, pages, now=self.now())
+            return result
+
+        result = in_transaction(self.sessions, write)
         for page in pages:
             self.pages[page.url] = page
         return result

@@ -22,9 +22,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from pipeline.config import Config
-from pipeline.db import engine_from_config, session_factory, transaction
+from pipeline.db import engine_from_config, session_factory
 from pipeline.exceptions import NotFound, YuqingError
+from pipeline.store.retrying import in_transaction
 from pipeline.store.sources import CrawlOutcome, ensure_source, finish_crawl_run, start_crawl_run
 
 log = logging.getLogger(__name__)
@@ -124,9 +127,8 @@ def crawl_source(config: Config, config_path: Path, source_name: str, *,
     engine = engine_from_config(config)
     try:
         sessions = session_factory(engine)
-        with transaction(sessions) as session:
-            row = ensure_source(session, source.name, source.kind)
-            run = start_crawl_run(session, row)
+        run = in_transaction(sessions, lambda session: start_crawl_run(
+            session, ensure_source(session, source.name, source.kind)))
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="yuqing-crawl-") as tmp:
             stats_file, log_file = Path(tmp) / "stats.json", Path(tmp) / "crawl.log"
@@ -155,11 +157,12 @@ def crawl_source(config: Config, config_path: Path, source_name: str, *,
             errors=int(stats.get("errors", 0)), dropped=dict(stats.get("dropped", {})), message=message,
             stats={**stats, "duration_s": round(duration, 3)},
         )
-        with transaction(sessions) as session:
-            run = session.merge(run)
-            row = finish_crawl_run(session, run, outcome,
+        def finish(session: Session) -> tuple[bool, str | None]:
+            row = finish_crawl_run(session, session.merge(run), outcome,
                                    unhealthy_after=config.crawl.unhealthy_after_failures)
-            healthy, note = row.healthy, row.health_note
+            return row.healthy, row.health_note
+
+        healthy, note = in_transaction(sessions, finish)
     finally:
         engine.dispose()
     log.info("crawl finished", extra={"source": source.name, "status": status, "pages": outcome.pages,

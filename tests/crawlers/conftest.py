@@ -132,3 +132,23 @@ def stored_posts(db_url: str) -> dict[str, Post]:
 
 def _all_posts(session: Session) -> list[Post]:
     return list(session.scalars(select(Post).order_by(Post.id)))
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The local Redis (a test database), emptied of this project's crawl keys."""
+    import redis
+
+    from tests.conftest import REDIS_URL, _unavailable
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unavailable("Redis at 127.0.0.1:6379", str(exc))
+    for key in client.scan_iter("yuqing:crawl:*"):
+        client.delete(key)
+    yield REDIS_URL
+    for key in client.scan_iter("yuqing:crawl:*"):
+        client.delete(key)
+    client.close()
