@@ -354,6 +354,8 @@ class ProcessConfig(Strict):
     batch_size: int = Field(500, ge=1, le=100_000)
     every: Duration = timedelta(minutes=1)
     event_window: Duration = timedelta(days=3)
+    claim_lease: Duration = Field(timedelta(minutes=10), description="a batch claimed by a worker that died "
+                                  "is redone by another after this (must exceed a batch's processing time)")
 
 
 class RetentionConfig(Strict):

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -31,6 +30,9 @@ from pipeline.db import transaction
 from pipeline.exceptions import StorageError, YuqingError
 from pipeline.models import utcnow
 from pipeline.store.jobs import finish_job_run, start_job_run
+
+if TYPE_CHECKING:
+    from nlp.analyze import Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -73,95 +75,162 @@ def current_runtime() -> Runtime:
     return _runtime
 
 
-@contextmanager
-def recorded(rt: Runtime, job: str) -> Iterator[dict[str, Any]]:
-    """Record a job run; database and yuqing errors are logged, not raised (the next run retries)."""
-    stats: dict[str, Any] = {}
-    run_id: int | None = None
+LOCK_RETRIES = 3  # a job hitting a momentary SQLite lock conflict is retried at once, this often
+
+
+def run_recorded(rt: Runtime, job: str, body: Callable[[dict[str, Any]], None]) -> bool:
+    """Run ``body(stats)`` and record the run in ``job_runs``; returns whether it succeeded.
+
+    Database and yuqing errors are logged with the job's name, not raised: the next run
+    retries, and catches up because all work is driven by what is stored. A momentary
+    SQLite conflict ("database is locked" raised at once when two writers collide) is
+    retried here after a short pause, so a collision does not cost a whole interval.
+    """
     try:
         with transaction(rt.factory) as session:
             run_id = start_job_run(session, job, now=rt.clock()).id
     except DB_ERRORS as exc:
-        log.error("job cannot start: database unavailable", extra={"job": job, "error": str(exc)})
-        return
+        log.error("job cannot start: database unavailable; it will retry on its next run",
+                  extra={"job": job, "error": _first_line(exc)})
+        return False
+    stats: dict[str, Any] = {}
     ok, message = True, None
-    try:
-        yield stats
-    except DB_ERRORS as exc:
-        ok, message = False, f"database error: {str(exc).splitlines()[0]}"
-        log.error("job failed; it will retry on its next run", extra={"job": job, "error": message})
-    except YuqingError as exc:
-        ok, message = False, str(exc)
-        log.error("job failed", extra={"job": job, "error": message})
+    for attempt in range(LOCK_RETRIES + 1):
+        try:
+            body(stats)
+            ok, message = True, None
+            break
+        except DB_ERRORS as exc:
+            ok, message = False, f"database error: {_first_line(exc)}"
+            if attempt < LOCK_RETRIES and _is_lock_conflict(exc) and not rt.stopping.is_set():
+                log.warning("job hit a database lock; retrying", extra={"job": job, "attempt": attempt + 1})
+                rt.stopping.wait(0.2 * (attempt + 1))
+                continue
+            log.error("job failed; it will retry on its next run", extra={"job": job, "error": message})
+            break
+        except YuqingError as exc:
+            ok, message = False, str(exc)
+            log.error("job failed", extra={"job": job, "error": message})
+            break
     try:
         with transaction(rt.factory) as session:
             finish_job_run(session, run_id, ok=ok, message=message, stats=stats, now=rt.clock())
     except DB_ERRORS as exc:
-        log.error("job result not recorded: database unavailable", extra={"job": job, "error": str(exc)})
+        log.error("job result not recorded: database unavailable", extra={"job": job, "error": _first_line(exc)})
+    return ok
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    return "database is locked" in str(getattr(exc, "orig", exc))
+
+
+def _trigger(rt: Runtime, job_id: str, *, after: str) -> None:
+    """Ask the scheduler to run ``job_id`` now; a failure only delays it to its own next run."""
+    try:
+        rt.trigger(job_id)
+    except DB_ERRORS as exc:
+        log.warning("could not trigger a follow-up job; it runs on its own schedule",
+                    extra={"job": after, "follow_up": job_id, "error": _first_line(exc)})
 
 
 def crawl_job(source: str) -> None:
     rt = current_runtime()
     from pipeline.crawl import crawl_source
 
-    if rt.config_path is None:
-        raise YuqingError("crawling needs a config file: the crawl process reads it")
-    with recorded(rt, f"crawl:{source}") as stats:
+    def body(stats: dict[str, Any]) -> None:
+        if rt.config_path is None:
+            raise YuqingError("crawling needs a config file: the crawl process reads it")
         summary = crawl_source(rt.config, rt.config_path, source)
         stats.update(_plain(summary))
-        if getattr(summary, "new_posts", 0) or getattr(summary, "updated_posts", 0):
-            rt.trigger("process")
+        if summary.new_posts or summary.updated_posts:
+            _trigger(rt, "process", after=f"crawl:{source}")
+
+    run_recorded(rt, f"crawl:{source}", body)
+
+
+def load_worker_analyzer(rt: Runtime) -> Analyzer:
+    """The analyzer of this daemon, built once: models loaded, the event window replayed (so posts
+    join the events stored before a restart), and the claims of dead local workers freed."""
+    from pipeline.process import load_analyzer, rebuild_event_index, release_dead_claims
+
+    def build() -> Analyzer:
+        analyzer = load_analyzer(rt.config)
+        analyzer.warm()
+        replayed = rebuild_event_index(rt.factory, rt.config, analyzer, now=rt.clock())
+        with transaction(rt.factory) as session:
+            release_dead_claims(session)
+        log.info("analyzer ready", extra={"job": "process", "replayed_posts": replayed})
+        return analyzer
+
+    analyzer: Analyzer = rt.cached("analyzer", build)
+    return analyzer
 
 
 def process_job() -> None:
     rt = current_runtime()
-    from pipeline.process import load_analyzer, process_pending
+    from pipeline.process import process_pending
 
-    with recorded(rt, "process") as stats:
-        analyzer = rt.cached("analyzer", lambda: load_analyzer(rt.config))
+    def body(stats: dict[str, Any]) -> None:
+        analyzer = load_worker_analyzer(rt)
         report = process_pending(rt.factory, rt.config, analyzer=analyzer, now=rt.clock,
                                  should_stop=rt.stopping.is_set)
         stats.update(_plain(report))
         if report.notifications:
-            rt.trigger("notify")
+            _trigger(rt, "notify", after="process")
+
+    run_recorded(rt, "process", body)
 
 
 def notify_job() -> None:
     rt = current_runtime()
     from pipeline.outbox import deliver_due
 
-    with recorded(rt, "notify") as stats:
+    def body(stats: dict[str, Any]) -> None:
         stats.update(_plain(deliver_due(rt.factory, rt.config, now=rt.clock())))
+
+    run_recorded(rt, "notify", body)
 
 
 def escalate_job() -> None:
     rt = current_runtime()
     from pipeline.escalation import check_deadlines
 
-    with recorded(rt, "escalate") as stats:
+    def body(stats: dict[str, Any]) -> None:
         with transaction(rt.factory) as session:
             report = check_deadlines(session, rt.config, now=rt.clock())
         stats.update(_plain(report))
-        rt.trigger("notify")
+        if any(isinstance(v, int) and v for v in _plain(report).values()):
+            _trigger(rt, "notify", after="escalate")
+
+    run_recorded(rt, "escalate", body)
 
 
 def digest_job() -> None:
     rt = current_runtime()
     from pipeline.digest import send_daily_digest
 
-    with recorded(rt, "digest") as stats:
+    def body(stats: dict[str, Any]) -> None:
         stats.update(_plain(send_daily_digest(rt.factory, rt.config, now=rt.clock())))
-        rt.trigger("notify")
+        _trigger(rt, "notify", after="digest")
+
+    run_recorded(rt, "digest", body)
 
 
 def import_job(source: str) -> None:
     rt = current_runtime()
     from pipeline.importing import import_folder
 
-    with recorded(rt, f"import:{source}") as stats:
+    def body(stats: dict[str, Any]) -> None:
         summary = import_folder(rt.factory, rt.config, rt.config.source(source))
         stats.update(_plain(summary))
-        rt.trigger("process")
+        _trigger(rt, "process", after=f"import:{source}")
+
+    run_recorded(rt, f"import:{source}", body)
 
 
 def _plain(report: object) -> dict[str, Any]:

@@ -80,9 +80,10 @@ def rebuild_event_index(factory: sessionmaker[Session], config: Config, analyzer
     return len(replay)
 
 
-def claim_batch(session: Session, worker: str, limit: int, *, now: datetime) -> list[int]:
-    """Claim up to ``limit`` unprocessed posts whose claim is free or stale; returns their ids."""
-    stale = now - CLAIM_LEASE
+def claim_batch(session: Session, worker: str, limit: int, *, now: datetime,
+                lease: timedelta = CLAIM_LEASE) -> list[int]:
+    """Claim up to ``limit`` unprocessed posts whose claim is free or older than ``lease``; returns their ids."""
+    stale = now - lease
     free = and_(Post.processed_at.is_(None), or_(Post.claimed_at.is_(None), Post.claimed_at < stale))
     candidates = select(Post.id).where(free).order_by(Post.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
@@ -93,6 +94,42 @@ def claim_batch(session: Session, worker: str, limit: int, *, now: datetime) -> 
         .values(claimed_by=worker, claimed_at=now).returning(Post.id)
     )
     return sorted(claimed)
+
+
+def release_dead_claims(session: Session) -> int:
+    """Free the claims of this machine's workers whose process is gone (killed, crashed).
+
+    Without this, a batch claimed by a worker that was SIGKILLed waits for the claim lease
+    before anyone redoes it. Workers on other machines are left to the lease. Freeing a claim
+    is always safe: a worker commits only posts still claimed by itself.
+    """
+    prefix = f"{socket.gethostname()}:"
+    holders = session.scalars(select(Post.claimed_by).distinct().where(
+        Post.processed_at.is_(None), Post.claimed_by.like(prefix + "%")))
+    dead = [h for h in holders if h and not _alive(h.removeprefix(prefix))]
+    if not dead:
+        return 0
+    result = session.execute(update(Post).where(Post.processed_at.is_(None), Post.claimed_by.in_(dead))
+                             .values(claimed_by=None, claimed_at=None))
+    freed = int(result.rowcount)  # type: ignore[attr-defined]
+    log.warning("freed the claims of dead workers", extra={"workers": dead, "posts": freed})
+    return freed
+
+
+def _alive(pid_text: str) -> bool:
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return True  # not one of ours (another naming scheme): leave it to the lease
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _inputs(session: Session, ids: Sequence[int]) -> list[PostInput]:
@@ -125,7 +162,7 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
                   now: datetime, limit: int) -> ProcessReport | None:
     """Claim, analyse and store one batch. None when there was nothing to claim."""
     with transaction(factory) as session:
-        ids = claim_batch(session, worker, limit, now=now)
+        ids = claim_batch(session, worker, limit, now=now, lease=config.process.claim_lease)
     if not ids:
         return None
     with factory() as session:
@@ -133,8 +170,12 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
     results = analyzer.analyze(inputs)
     report = ProcessReport(claimed=len(ids), batches=1)
     with transaction(factory) as session:
-        still_mine = set(session.scalars(
-            select(Post.id).where(Post.id.in_(ids), Post.claimed_by == worker, Post.processed_at.is_(None))))
+        # Lock the rows (PostgreSQL): a worker that finds this claim stale cannot take it
+        # between this check and the commit; it skips them, then sees them processed.
+        mine = select(Post.id).where(Post.id.in_(ids), Post.claimed_by == worker, Post.processed_at.is_(None))
+        if session.get_bind().dialect.name == "postgresql":
+            mine = mine.with_for_update()
+        still_mine = set(session.scalars(mine))
         results = [r for r in results if r.post_id in still_mine]
         _save_analyses(session, results)
         event_ids = update_events(session, results, inputs, now=now)

@@ -77,19 +77,49 @@ def job_specs(config: Config) -> list[JobSpec]:
     return specs
 
 
-def build_scheduler(runtime: Runtime, *, workers: int = 4) -> BackgroundScheduler:
+class ResilientScheduler(BackgroundScheduler):
+    """A BackgroundScheduler whose loop survives a database outage.
+
+    APScheduler guards only the job store's ``get_due_jobs``; an error in ``update_job`` or
+    ``get_next_run_time`` (the database went away between two queries) would end its
+    thread silently and no job would run again. Here such a pass is retried after
+    ``jobstore_retry_interval``; a job whose new next run time was not stored then fires
+    once more (coalesced, never twice at once), which the jobs tolerate: their work is
+    driven by what is stored.
+    """
+
+    def _process_jobs(self) -> float | None:
+        try:
+            wait: float | None = super()._process_jobs()
+        except DB_ERRORS as exc:
+            log.error("scheduler: job store unavailable; retrying",
+                      extra={"error": str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc),
+                             "retry_s": self.jobstore_retry_interval})
+            return float(self.jobstore_retry_interval)
+        return wait
+
+    def alive(self) -> bool:
+        thread = getattr(self, "_thread", None)
+        return bool(self.running and thread is not None and thread.is_alive())
+
+
+def build_scheduler(runtime: Runtime, *, workers: int = 4) -> ResilientScheduler:
     store = SQLAlchemyJobStore(engine=runtime.engine, tablename=JOBS_TABLE)
-    return BackgroundScheduler(
+    return ResilientScheduler(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(workers)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
         timezone=runtime.config.tz,
+        jobstore_retry_interval=5,
     )
 
 
-def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec]) -> dict[str, str]:
+def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec], *, now: datetime | None = None
+              ) -> dict[str, str]:
     """Make the stored jobs match the config. Unchanged jobs keep their next run time, so a
-    run missed during downtime still fires once; changed ones are replaced; stale ones go."""
+    run missed during downtime still fires once; changed ones are replaced; stale ones go.
+    New or changed interval jobs first run at ``now`` (a fresh daemon crawls at once instead
+    of one interval later); cron jobs (the digest) wait for their time."""
     wanted = {spec.id: spec for spec in specs}
     changes: dict[str, str] = {}
     for job in scheduler.get_jobs():
@@ -103,8 +133,11 @@ def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec]) -> dict[str,
                 and job.kwargs == spec.kwargs:
             changes[spec.id] = "kept"
             continue
+        first: dict[str, Any] = {}
+        if now is not None and isinstance(spec.trigger, IntervalTrigger):
+            first["next_run_time"] = now
         scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id, kwargs=spec.kwargs,
-                          replace_existing=True)
+                          replace_existing=True, **first)
         changes[spec.id] = "replaced" if job is not None else "added"
     return changes
 
@@ -120,7 +153,7 @@ class Daemon:
         self.runtime = runtime
         self.lease_ttl = lease_ttl
         self.holder = holder_id()
-        self.scheduler: BackgroundScheduler | None = None
+        self.scheduler: ResilientScheduler | None = None
         self.leading = False
         self._last_renewed = 0.0
 
@@ -146,6 +179,9 @@ class Daemon:
         try:
             while not rt.stopping.is_set():
                 held = self._renew()
+                if self.leading and self.scheduler is not None and not self.scheduler.alive():
+                    log.error("scheduler thread died; restarting it", extra={"holder": self.holder})
+                    self._follow()
                 if held and not self.leading:
                     self._lead()
                 elif not held and self.leading:
@@ -175,7 +211,14 @@ class Daemon:
     def _lead(self) -> None:
         scheduler = build_scheduler(self.runtime)
         scheduler.start(paused=True)
-        changes = sync_jobs(scheduler, job_specs(self.runtime.config))
+        try:
+            changes = sync_jobs(scheduler, job_specs(self.runtime.config),
+                                now=datetime.now(self.runtime.config.tz))
+        except DB_ERRORS as exc:
+            log.error("cannot load the jobs: database unavailable; retrying",
+                      extra={"holder": self.holder, "error": str(exc).strip().splitlines()[0]})
+            scheduler.shutdown(wait=False)
+            return
         log.info("leading: scheduler started", extra={"holder": self.holder, "jobs": changes})
         self.scheduler = scheduler
         self.leading = True
