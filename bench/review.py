@@ -13,7 +13,6 @@ The last line is one JSON object: backend, posts, inbox_p95_ms, item_p95_ms.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import random
 import statistics
@@ -26,15 +25,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Engine, create_engine, insert, text  # noqa: E402
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, insert, text
 
-from pipeline.config import default_config  # noqa: E402
-from pipeline.db import make_engine, transaction, session_factory  # noqa: E402
-from pipeline.migrate import upgrade  # noqa: E402
-from pipeline.models import Alert, Analysis, Event, Post, Source  # noqa: E402
-from pipeline.store.users import add_user  # noqa: E402
-from review.app import create_app  # noqa: E402
+from pipeline.config import default_config
+from pipeline.db import make_engine, session_factory, transaction
+from pipeline.migrate import upgrade
+from pipeline.models import Alert, Analysis, Event, Post, Source
+from pipeline.store.users import add_user
+from review.app import create_app
 
 NOW = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
 CATEGORIES = ["rumour", "demand", "criticism", "misunderstanding", "hot_issue", "emergency", "other"]
@@ -105,7 +104,8 @@ def seed(engine: Engine, n_posts: int) -> float:
             _copy(engine, table, data)
         with engine.begin() as conn:
             for table in ("sources", "events", "alerts", "posts", "analyses"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))
             conn.execute(text("ANALYZE"))
     else:
         with engine.begin() as conn:

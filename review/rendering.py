@@ -95,7 +95,8 @@ class Pages:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                       undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters.update(
-            local=self.local, left=self.left, seconds_left=self.seconds_left, safe_url=safe_url, category_zh=category_zh, grade_zh=grade_zh,
+            local=self.local, left=self.left, seconds_left=self.seconds_left, safe_url=safe_url,
+            category_zh=category_zh, grade_zh=grade_zh,
             status_zh=lambda v: STATUS_ZH.get(v or "", v or ""), pct=lambda v: f"{100 * float(v):.0f}%",
             sentiment_zh=lambda v: SENTIMENT_ZH.get(v, v), role_zh=lambda v: ROLE_ZH.get(v, v),
             draft_status_zh=lambda v: DRAFT_STATUS_ZH.get(v, v), draft_action_zh=lambda v: DRAFT_ACTION_ZH.get(v, v),

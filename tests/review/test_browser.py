@@ -21,18 +21,25 @@ from tests.review.builders import NOW, PASSWORD, add_alert, add_event, add_item
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = REPO / "docs" / "screenshots"
-ITEMS = [
-    ("rumour", "weibo", "网传“二孩罚款十万”系谣言", "网传新规：从下月起生育二孩要交十万元罚款，紧急扩散！经核实，社会抚养费早已取消，此消息不实。",
+ITEMS = [  # category, source, title, text, relevance, rumour
+    ("rumour", "weibo", "网传“二孩罚款十万”系谣言",
+     "网传新规：从下月起生育二孩要交十万元罚款，紧急扩散！经核实，社会抚养费早已取消，此消息不实。",
      0.97, 0.93),
-    ("demand", "city-news", "三孩育儿补贴迟迟未到账", "我家去年办理了生育登记，三孩育儿补贴到现在还没有发放，打电话也没人接，希望有关部门尽快回应。",
+    ("demand", "city-news", "三孩育儿补贴迟迟未到账",
+     "我家去年办理了生育登记，三孩育儿补贴到现在还没有发放，打电话也没人接，希望有关部门尽快回应。",
      0.91, 0.12),
-    ("criticism", "forum", "乡镇计生干部作风粗暴被投诉", "有网友发帖反映某乡镇计生干部上门时态度粗暴、刁难群众，要求上级部门调查处理。",
+    ("criticism", "forum", "乡镇计生干部作风粗暴被投诉",
+     "有网友发帖反映某乡镇计生干部上门时态度粗暴、刁难群众，要求上级部门调查处理。",
      0.88, 0.20),
-    ("misunderstanding", "weibo", "以为独生子女奖励已取消", "不少网友以为独生子女父母奖励扶助政策已经取消，其实政策仍在执行，只是标准有所调整。",
+    ("misunderstanding", "weibo", "以为独生子女奖励已取消",
+     "不少网友以为独生子女父母奖励扶助政策已经取消，其实政策仍在执行，只是标准有所调整。",
      0.79, 0.35),
-    ("hot_issue", "city-news", "育儿补贴新政引发网友热议", "关于育儿补贴的新政策发布后，网友热议补贴标准和申领流程，相关话题登上热搜。",
+    ("hot_issue", "city-news", "育儿补贴新政引发网友热议",
+     "关于育儿补贴的新政策发布后，网友热议补贴标准和申领流程，相关话题登上热搜。",
      0.84, 0.08),
-    ("demand", "forum", "生育保险报销流程咨询", "请问生育津贴和生育保险报销需要哪些材料？在哪里办理？", 0.73, 0.05),
+    ("demand", "forum", "生育保险报销流程咨询",
+     "请问生育津贴和生育保险报销需要哪些材料？在哪里办理？",
+     0.73, 0.05),
 ]
 
 
@@ -62,8 +69,8 @@ def server(app, db) -> Iterator[str]:  # type: ignore[no-untyped-def]
                                "topic": "fertility"}] if start >= 0 else [],
                      explanations={"relevance": [["生育", 0.81], ["补贴", 0.64], ["明星", -0.3]],
                                    "rumour": [["网传", 1.2], ["紧急扩散", 0.9]]})
-        add_item(s, title="网友转发：二孩罚款十万？", text="又看到有人转发二孩罚款十万的说法，到底是真是假？", category="rumour",
-                 source="forum", event=event, published_at=NOW - timedelta(hours=4), rumour=0.8)
+        add_item(s, title="网友转发：二孩罚款十万？", text="又看到有人转发二孩罚款十万的说法，到底是真是假？",
+                 category="rumour", source="forum", event=event, published_at=NOW - timedelta(hours=4), rumour=0.8)
     sock = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
