@@ -42,6 +42,8 @@ def summarise(stats: dict[str, Any], *, finished: bool, reason: str | None = Non
         "skipped_known": int(stats.get("yuqing/skipped_known", 0)),
         "threads_unchanged": int(stats.get("yuqing/threads_unchanged", 0)),
         "denied": int(stats.get("yuqing/denied", 0)),
+        "robots_denied": int(stats.get("yuqing/robots_denied", 0)),
+        "elapsed_s": float(stats.get("elapsed_time_seconds", 0.0)),
         "dropped": dropped,
         "errors": sum(errors.values()),
         "error_reasons": errors,

@@ -7,6 +7,7 @@ that have an etag, a 500 that recovers, a slow page, a huge page, a redirect loo
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -67,12 +68,10 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             return
 
         def handle(self) -> None:
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the crawler gave up on a page
                 super().handle()
-            except (BrokenPipeError, ConnectionResetError):  # the crawler gave up on a page
-                pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             with site.lock:
                 site.requests.append(self.path)
                 site.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
@@ -109,10 +108,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             for key, value in (extra or {}).items():
                 self.send_header(key, value)
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
         def _stream(self, page: Page) -> None:
             self.send_response(200)

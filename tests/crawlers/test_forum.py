@@ -50,7 +50,8 @@ when = datetime.fromisoformat({when.isoformat()!r})
 Comment.objects.create(user=user, topic=topic, comment={body!r}, comment_html=Markdown().render({body!r}), date=when)
 Topic.objects.filter(pk=topic.pk).update(comment_count=topic.comment_count + 1, last_active=when)
 """
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mysite.settings.local", "PYTHONPATH": str(self.home / "mysite")}
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mysite.settings.local",
+               "PYTHONPATH": str(self.home / "mysite")}
         subprocess.run([str(self.home / "venv" / "bin" / "python"), "-c", code], cwd=self.home / "mysite",
                        env=env, check=True, capture_output=True, timeout=60)
 
@@ -68,8 +69,9 @@ def _corpus() -> list[dict[str, Any]]:
     sizes = [45, 1, 3, 21, 2, 5, 0, 4]
     for t, replies in enumerate(sizes):
         key = f"t{t}"
-        records.append({"id": key, "title": f"关于生育补贴的讨论{t}号帖", "body": f"楼主的正文{t}：生育补贴什么时候发？",
-                        "author": f"楼主{t}", "created_at": (start + timedelta(hours=t)).isoformat(),
+        records.append({"id": key, "title": f"关于生育补贴的讨论{t}号帖",
+                        "body": f"楼主的正文{t}：生育补贴什么时候发？", "author": f"楼主{t}",
+                        "created_at": (start + timedelta(hours=t)).isoformat(),
                         "category": ["社会民生", "健康医疗", "教育考试"][t % 3]})
         for r in range(replies):
             records.append({"thread": key, "title": "", "body": f"第{r + 2}楼的回复，帖子{t}。",

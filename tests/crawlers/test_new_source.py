@@ -110,7 +110,8 @@ def test_feed_and_sitemap_sources(blank_site: Site, sqlite_url: str, tmp_path: P
     assert entries.new_posts == 2 and site.fetched("/p/1.html") == 0
     stored = stored_posts(sqlite_url)
     first = stored[site.url("/p/1.html")]
-    assert (first.title, first.text, first.author) == ("生育登记全面放开", "生育登记无需审批，网上即可办理。", "news@example.cn (王五)")
+    assert (first.title, first.text) == ("生育登记全面放开", "生育登记无需审批，网上即可办理。")
+    assert first.author == "news@example.cn (王五)"
     assert first.published_at == datetime(2024, 3, 5, 2, 32, tzinfo=UTC)
     again = crawl_source(config, path, "feed-only")
     assert again.new_posts == 0 and again.stats["not_modified"] == 1  # conditional GET on the feed
@@ -119,7 +120,8 @@ def test_feed_and_sitemap_sources(blank_site: Site, sqlite_url: str, tmp_path: P
     assert followed.new_posts == 1  # the RSS entries' URLs are stored: their pages are not fetched
     assert site.fetched("/p/1.html") == 0 and site.fetched("/p/3.html") == 1
     page = stored_posts(sqlite_url)[site.url("/p/3.html")]
-    assert (page.title, page.author, page.text.splitlines()[0]) == ("生育保险新规（全文）", "赵六", "全文：生育保险新规。")
+    assert (page.title, page.author) == ("生育保险新规（全文）", "赵六")
+    assert page.text.splitlines()[0] == "全文：生育保险新规。"
 
     mapped = crawl_source(config, path, "gov-sitemap")
     assert mapped.new_posts == 1

@@ -35,9 +35,9 @@ def test_time_limit_kills_the_crawl(blank_site: Site, sqlite_url: str, tmp_path:
     blank_site.add("/news/", list_page([]), delay=30.0)  # a site that never answers in time
     config, path = write_config(tmp_path, sqlite_url, [news_source(blank_site)], timeout="60s")
     started = time.monotonic()
-    summary = crawl_source(config, path, "news", time_limit=timedelta(seconds=2))
+    summary = crawl_source(config, path, "news", time_limit=timedelta(seconds=6))
     assert summary.status == "timeout"
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 20  # SIGTERM, then SIGKILL after a grace: never waits for the site
     assert summary.message == "stopped at the time limit"
 
 
