@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from nlp.categories import CUE_ORDER, Category, cue_scores
-from nlp.dedup import shingles, signatures
+from nlp.dedup import signatures
 from nlp.events import EventClusterer
 from nlp.models import MODEL_NAMES
 from nlp.models.base import LinearModel
@@ -152,10 +152,9 @@ class Analyzer:
         cat_rows = np.round(cat, 4).tolist()
         cat_names = [c.value for c in CUE_ORDER]
         contents = [t.content for t in toks]
-        shs = [shingles(c) for c in contents]
-        sigs = signatures(shs)
+        sigs = signatures(contents)
         rum_list = rum.tolist()
-        assignments = self.events.add_batch([p.id for p in posts], sigs, [len(x) for x in shs],
+        assignments = self.events.add_batch([p.id for p in posts], sigs, [len(set(c)) for c in contents],
                                             [self._time(p) for p in posts])
         out = []
         for i, post in enumerate(posts):
@@ -222,7 +221,8 @@ class Analyzer:
             key = -contrib
             keep = contrib > 0
         rows, indices, contrib, key = rows[keep], indices[keep], contrib[keep], key[keep]
-        order = np.lexsort((key, rows))
+        # one sort on a composite key: row first, then the strongest contribution (key ≤ 0, |key| < 1e6)
+        order = np.argsort(rows * 1e6 + np.maximum(key, -9.9e5), kind="stable")
         rows, indices, contrib = rows[order], indices[order], contrib[order]
         rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n))[rows]
         top = rank < N_EXPLAIN

@@ -1,9 +1,9 @@
 """Near-duplicate grouping: MinHash signatures + banded LSH over a sliding time window.
 
-Signatures are computed for a whole batch at once with numpy (CRC32 shingle hashes → multiply-shift
+Signatures are computed for a whole batch at once with numpy (shingle hashes → multiply-shift
 universal hashing ``(a*h + b) >> 32`` → per-document minimum), several times faster than one
-``MinHash`` object per post. Shingles are the text's
-distinct content words plus word bigrams, hashed with CRC32 so signatures are deterministic across
+``MinHash`` object per post. Shingles are the text's content words and word bigrams (words: CRC32,
+memoised; bigrams: a mix of the two word hashes), so signatures are deterministic across
 processes. The signature is shared by :class:`NearDuplicateIndex` (threshold 0.7) and
 :class:`nlp.events.EventClusterer` (a lower threshold).
 
@@ -22,7 +22,6 @@ import zlib
 from collections import deque
 from collections.abc import Hashable, Sequence
 from datetime import datetime, timedelta
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -39,41 +38,66 @@ _A = (_gen.randint(0, 1 << 62, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.ui
 _B = _gen.randint(0, 1 << 62, NUM_PERM, dtype=np.uint64).reshape(-1, 1)
 
 
-def shingles(words: Sequence[str]) -> set[str]:
-    """Distinct words and word bigrams (what a signature is computed from)."""
-    out = set(words)
-    out.update(f"{a} {b}" for a, b in pairwise(words))
-    return out
+_word_hash_cache: dict[str, int] = {}
+_BIGRAM_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def signatures(docs: Sequence[set[str] | Sequence[str]]) -> np.ndarray:
-    """MinHash signatures, shape ``(len(docs), NUM_PERM)`` uint32; empty docs get all-max rows."""
-    crc = zlib.crc32
-    hashes: list[int] = []
-    offsets = np.zeros(len(docs) + 1, dtype=np.int64)
-    for i, doc in enumerate(docs):
-        hashes.extend([crc(s.encode("utf-8")) for s in doc])
-        offsets[i + 1] = len(hashes)
-    out = np.full((len(docs), NUM_PERM), _MAX_HASH, dtype=np.uint64)
-    if not hashes:
-        return out.astype(np.uint32)
-    hv = np.asarray(hashes, dtype=np.uint64)
-    lengths = np.diff(offsets)
-    nonempty = np.flatnonzero(lengths)
-    # Process documents in blocks so the (NUM_PERM x shingles) matrix stays small.
-    start_doc = 0
-    while start_doc < len(nonempty):
-        end_doc = start_doc
-        while end_doc < len(nonempty) and (
-            offsets[nonempty[end_doc] + 1] - offsets[nonempty[start_doc]] <= _CHUNK or end_doc == start_doc
-        ):
-            end_doc += 1
-        idx = nonempty[start_doc:end_doc]
-        lo, hi = offsets[idx[0]], offsets[idx[-1] + 1]
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """CRC32 of each word (deterministic across processes), memoised: words repeat a lot."""
+    cache = _word_hash_cache
+    if len(cache) > 2_000_000:
+        cache.clear()
+    get = cache.get
+    out = []
+    for w in words:
+        h = get(w)
+        if h is None:
+            h = cache[w] = zlib.crc32(w.encode("utf-8"))
+        out.append(h)
+    return np.asarray(out, dtype=np.uint64)
+
+
+def _minhash(hv: np.ndarray, starts: np.ndarray, docs: np.ndarray, out: np.ndarray) -> None:
+    """out[docs] = min(out[docs], MinHash of the segments of ``hv`` beginning at ``starts``)."""
+    if not len(docs):
+        return
+    block = starts // _CHUNK  # blocks of whole documents bound the (NUM_PERM x n) matrix
+    bounds = np.flatnonzero(np.diff(block)) + 1
+    ends = np.append(starts[1:], len(hv))
+    for idx in np.split(np.arange(len(docs)), bounds):
+        lo, hi = starts[idx[0]], ends[idx[-1]]
         with np.errstate(over="ignore"):
-            phv = (hv[lo:hi] * _A + _B) >> _SHIFT
-        out[idx] = np.minimum.reduceat(phv, offsets[idx] - lo, axis=1).T
-        start_doc = end_doc
+            phv = (hv[lo:hi] * _A + _B) >> _SHIFT  # (NUM_PERM, n)
+        out[docs[idx]] = np.minimum(out[docs[idx]], np.minimum.reduceat(phv, starts[idx] - lo, axis=1).T)
+
+
+def signatures(docs: Sequence[Sequence[str]]) -> np.ndarray:
+    """MinHash signatures of each document's words and word bigrams, shape ``(len(docs), NUM_PERM)``
+    uint32; documents without words get all-max rows (they match nothing).
+
+    Word hashes are CRC32 (deterministic); a bigram's hash mixes its two word hashes, so no bigram
+    string is built. MinHash is a minimum over a set, so repeated shingles need no de-duplication.
+    """
+    flat: list[str] = []
+    lengths = np.empty(len(docs), dtype=np.int64)
+    for i, doc in enumerate(docs):
+        flat.extend(doc)
+        lengths[i] = len(doc)
+    out = np.full((len(docs), NUM_PERM), _MAX_HASH, dtype=np.uint64)
+    if not flat:
+        return out.astype(np.uint32)
+    hv = _word_hashes(flat)
+    starts = np.cumsum(lengths) - lengths
+    has = np.flatnonzero(lengths)
+    _minhash(hv, starts[has], has, out)
+    # bigrams: positions i whose next word is in the same document
+    doc_of = np.repeat(np.arange(len(docs)), lengths)
+    same = doc_of[:-1] == doc_of[1:]
+    with np.errstate(over="ignore"):
+        big = ((hv[:-1] * _BIGRAM_MIX + hv[1:]) & np.uint64(0xFFFFFFFFFFFF))[same]
+    two = np.flatnonzero(lengths >= 2)
+    counts = lengths[two] - 1
+    _minhash(big, np.cumsum(counts) - counts, two, out)
     return out.astype(np.uint32)  # values are 32-bit: half the memory per indexed post
 
 
@@ -106,20 +130,27 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
         return mixed.reshape(len(sigs), bands, rows).sum(axis=2, dtype=np.uint64)
 
 
+MAX_BUCKET = 12  # a band bucket keeps its first posts only: a burst of copies costs O(1) per post
+
+
 class _Bucket(list):
     """Several keys in one LSH bucket (distinguishes a list from a key that is itself a list)."""
 
 
 class WindowedLSH:
-    """Banded MinHash LSH whose entries expire after ``window`` or beyond ``max_items``."""
+    """Banded MinHash LSH whose entries expire after ``window`` or beyond ``max_items``.
+
+    All bands share one dict (each band's key already differs by its own multipliers; a rare
+    cross-band collision only adds a candidate, which the Jaccard check rejects).
+    """
 
     def __init__(self, threshold: float, window: timedelta, max_items: int) -> None:
         self.threshold = threshold
         self.window = window
         self.max_items = max_items
         self.bands, self.rows = lsh_params(threshold)
-        # A bucket is the bare key while it holds one post (most do), a list after: saves memory.
-        self._tables: list[dict[int, Any]] = [{} for _ in range(self.bands)]
+        # A bucket is the bare key while it holds one post (most do), a _Bucket list after.
+        self._table: dict[int, Any] = {}
         self._order: deque[tuple[datetime, Hashable]] = deque()
         self.sigs: dict[Hashable, np.ndarray] = {}
         self.latest: datetime | None = None
@@ -128,35 +159,29 @@ class WindowedLSH:
         return len(self.sigs)
 
     def keys_of(self, sigs: np.ndarray) -> list[list[int]]:
-        """Band keys of a batch of signatures, to pass to :meth:`query` and :meth:`insert`."""
-        return band_keys(sigs, self.bands, self.rows).tolist()
+        """Band keys of a batch of signatures, to pass to :meth:`query`, :meth:`insert`, :meth:`add`."""
+        keys: list[list[int]] = band_keys(sigs, self.bands, self.rows).tolist()
+        return keys
 
     def _expire(self, now: datetime) -> None:
         horizon = now - self.window
+        table = self._table
         while self._order and (self._order[0][0] < horizon or len(self._order) > self.max_items):
             _, key = self._order.popleft()
             sig = self.sigs.pop(key, None)
             if sig is None:
                 continue
-            for table, band in zip(self._tables, self.keys_of(sig)[0], strict=True):
+            for band in self.keys_of(sig)[0]:
                 bucket = table.get(band)
-                if isinstance(bucket, _Bucket):
+                if type(bucket) is _Bucket:
                     bucket.remove(key)
                     if len(bucket) == 1:
                         table[band] = bucket[0]
                 elif bucket is not None:
                     del table[band]
 
-    def query(self, sig: np.ndarray, keys: list[int] | None = None, threshold: float | None = None
-              ) -> list[tuple[Hashable, float]]:
-        """Indexed keys whose estimated Jaccard with ``sig`` reaches the threshold, best first."""
-        cands: set[Hashable] = set()
-        for table, band in zip(self._tables, keys or self.keys_of(sig)[0], strict=True):
-            bucket = table.get(band)
-            if isinstance(bucket, _Bucket):
-                cands.update(bucket)
-            elif bucket is not None:
-                cands.add(bucket)
+    def _similar(self, sig: np.ndarray, cands: set[Hashable], threshold: float | None
+                 ) -> list[tuple[Hashable, float]]:
         if not cands:
             return []
         ordered = list(cands)
@@ -165,29 +190,55 @@ class WindowedLSH:
         return sorted(((k, j) for k, j in zip(ordered, sims, strict=True) if j >= limit),
                       key=lambda x: (-x[1], str(x[0])))
 
+    def query(self, sig: np.ndarray, keys: list[int] | None = None, threshold: float | None = None
+              ) -> list[tuple[Hashable, float]]:
+        """Indexed keys whose estimated Jaccard with ``sig`` reaches the threshold, best first."""
+        cands: set[Hashable] = set()
+        for bucket in map(self._table.get, keys or self.keys_of(sig)[0]):
+            if type(bucket) is _Bucket:
+                cands.update(bucket)
+            elif bucket is not None:
+                cands.add(bucket)
+        return self._similar(sig, cands, threshold)
+
     def advance(self, when: datetime) -> None:
         """Move the window's clock to ``when`` (if later) and drop what fell out of it."""
         if self.latest is None or when > self.latest:
             self.latest = when
-        self._expire(self.latest)
+            self._expire(when)
 
-    def insert(self, key: Hashable, sig: np.ndarray, when: datetime, keys: list[int] | None = None) -> None:
+    def add(self, key: Hashable, sig: np.ndarray, when: datetime, keys: list[int] | None = None
+            ) -> list[tuple[Hashable, float]]:
+        """:meth:`query` then :meth:`insert` in one pass over the bands."""
         self.advance(when)
         assert self.latest is not None
-        if when < self.latest - self.window or key in self.sigs:
-            return  # already too old to index, or indexed
         keys = keys or self.keys_of(sig)[0]
-        for table, band in zip(self._tables, keys, strict=True):
-            bucket = table.get(band)
+        if when < self.latest - self.window or key in self.sigs:
+            return self.query(sig, keys)
+        table = self._table
+        cands: set[Hashable] = set()
+        for band, bucket in zip(keys, list(map(table.get, keys)), strict=True):
             if bucket is None:
                 table[band] = key
-            elif isinstance(bucket, _Bucket):
-                bucket.append(key)
+            elif type(bucket) is _Bucket:
+                cands.update(bucket)
+                if len(bucket) < MAX_BUCKET:
+                    bucket.append(key)
             else:
+                cands.add(bucket)
                 table[band] = _Bucket((bucket, key))
+        found = self._similar(sig, cands, None)
+        self._remember(key, sig, when)
+        return found
+
+    def insert(self, key: Hashable, sig: np.ndarray, when: datetime, keys: list[int] | None = None) -> None:
+        self.add(key, sig, when, keys)
+
+    def _remember(self, key: Hashable, sig: np.ndarray, when: datetime) -> None:
         self.sigs[key] = sig
         self._order.append((when, key))
         if len(self._order) > self.max_items:
+            assert self.latest is not None
             self._expire(self.latest)
 
 
@@ -202,10 +253,11 @@ class NearDuplicateIndex:
 
     def add(self, key: Hashable, sig: np.ndarray, when: datetime) -> Hashable:
         """Index one post; returns its group key (its own key if it duplicates nothing in the window)."""
-        self.lsh.advance(when)
-        best = self.lsh.query(sig) if not np.all(sig == np.uint32(_MAX_HASH)) else []
+        if np.all(sig == np.uint32(_MAX_HASH)):  # no words: nothing to compare
+            best: list[tuple[Hashable, float]] = []
+        else:
+            best = self.lsh.add(key, sig, when)
         group = self.group_of.get(best[0][0], best[0][0]) if best else key
-        self.lsh.insert(key, sig, when)
         self.group_of[key] = group
         if len(self.group_of) > 2 * self.lsh.max_items:  # forget groups of expired posts
             self.group_of = {k: g for k, g in self.group_of.items() if k in self.lsh.sigs}

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from nlp.dedup import WindowedLSH, shingles, signatures
+from nlp.dedup import WindowedLSH, signatures
 
-MIN_SHINGLES_FOR_EVENT = 6  # shorter posts only join events through near-duplicates
+MIN_WORDS_FOR_EVENT = 4  # posts with fewer content words only join events as near-duplicates
 HEAT_HALF_LIFE_H = 24.0
 
 
@@ -55,26 +55,23 @@ class EventClusterer:
         self.group_of: dict[Hashable, Hashable] = {}
         self.long: set[Hashable] = set()
 
-    def add(self, post_id: Hashable, sig: np.ndarray, n_shingles: int, when: datetime,
+    def add(self, post_id: Hashable, sig: np.ndarray, n_words: int, when: datetime,
             keys: list[int] | None = None) -> EventAssignment:
         """Assign one post, given its MinHash signature (:func:`nlp.dedup.signatures`)."""
-        self.lsh.advance(when)
-        cands = self.lsh.query(sig, keys) if n_shingles else []
+        cands = self.lsh.add(post_id, sig, when, keys) if n_words else []
         group: Hashable = post_id
         event = None
         if cands and cands[0][1] >= self.dup_threshold:
             group = self.group_of.get(cands[0][0], cands[0][0])
             event = self.event_of.get(cands[0][0])
-        elif n_shingles >= MIN_SHINGLES_FOR_EVENT:
+        elif n_words >= MIN_WORDS_FOR_EVENT:
             event = next((self.event_of[k] for k, _j in cands if k in self.long and k in self.event_of), None)
         is_new = event is None
         if event is None:
             event = f"E{post_id}"
-        if n_shingles:
-            self.lsh.insert(post_id, sig, when, keys)
         self.event_of[post_id] = event
         self.group_of[post_id] = group
-        if n_shingles >= MIN_SHINGLES_FOR_EVENT:
+        if n_words >= MIN_WORDS_FOR_EVENT:
             self.long.add(post_id)
         if len(self.event_of) > 2 * self.lsh.max_items:  # forget posts that left the window
             live = self.lsh.sigs.keys()
@@ -83,23 +80,22 @@ class EventClusterer:
             self.long &= live
         return EventAssignment(event, f"D{group}", is_new)
 
-    def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_shingles: Sequence[int],
+    def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_words: Sequence[int],
                   times: Sequence[datetime]) -> list[EventAssignment]:
         """:meth:`add` for a batch, in the given order (band keys computed at once)."""
         keys = self.lsh.keys_of(sigs) if len(post_ids) else []
-        return [self.add(pid, sigs[i], n_shingles[i], times[i], keys[i]) for i, pid in enumerate(post_ids)]
+        return [self.add(pid, sigs[i], n_words[i], times[i], keys[i]) for i, pid in enumerate(post_ids)]
 
     def add_words(self, post_id: Hashable, words: Sequence[str], when: datetime) -> EventAssignment:
         """Convenience: assign one post from its content words."""
-        sh = shingles(words)
-        return self.add(post_id, signatures([sh])[0], len(sh), when)
+        return self.add(post_id, signatures([words])[0], len(set(words)), when)
 
     def rebuild(self, posts: Iterable[tuple[Hashable, Sequence[str], datetime]]) -> dict[Hashable, EventAssignment]:
         """Replay recent posts ``(post_id, content words, time)`` in time order (after a restart)."""
         ordered = sorted(posts, key=lambda p: (p[2], str(p[0])))
-        shs = [shingles(words) for _, words, _ in ordered]
-        sigs = signatures(shs)
-        done = self.add_batch([p[0] for p in ordered], sigs, [len(x) for x in shs], [p[2] for p in ordered])
+        sigs = signatures([p[1] for p in ordered])
+        done = self.add_batch([p[0] for p in ordered], sigs, [len(set(p[1])) for p in ordered],
+                              [p[2] for p in ordered])
         return {p[0]: a for p, a in zip(ordered, done, strict=True)}
 
     def __len__(self) -> int:

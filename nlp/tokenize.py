@@ -80,11 +80,16 @@ def normalize(text: str) -> str:
     if not text:
         return ""
     text = normalize_for_match(text)
-    text = _URL_RE.sub(" ", text)
-    text = _REPOST_RE.sub(" ", text)
-    text = _MENTION_RE.sub(" ", text)
-    text = _HASHTAG_RE.sub(r" \1 ", text)
-    text = _EMOJI_MOD_RE.sub("", text)
+    # Each substitution only when its trigger character is present (most posts have none).
+    if "http" in text or "www." in text or "t.cn" in text:
+        text = _URL_RE.sub(" ", text)
+    if "@" in text:
+        text = _REPOST_RE.sub(" ", text)
+        text = _MENTION_RE.sub(" ", text)
+    if "#" in text:
+        text = _HASHTAG_RE.sub(r" \1 ", text)
+    if "\u200d" in text or "\ufe0f" in text or "\ufe0e" in text or max(text) >= "\U0001f3fb":
+        text = _EMOJI_MOD_RE.sub("", text)
     return _SPACE_RE.sub(" ", text).strip()
 
 
@@ -153,10 +158,18 @@ def backend() -> str:
     return _backend
 
 
+@lru_cache(maxsize=1)
+def _not_wordlike_chars() -> frozenset[str]:
+    """BMP characters that alone never make a token (punctuation, spaces, symbols)."""
+    return frozenset(c for c in map(chr, range(0x10000)) if not _WORDLIKE_RE.search(c))
+
+
 def cut(text: str) -> list[str]:
     """Segment already-normalised text; returns word-like tokens only (no spaces or punctuation)."""
     wl = _WORDLIKE_RE.search
-    return [t for t in segmenter()(text) if wl(t)]
+    drop = _not_wordlike_chars()
+    # Most tokens are one character or a word: a set lookup settles single characters quickly.
+    return [t for t in segmenter()(text) if (t not in drop if len(t) == 1 else wl(t))]
 
 
 @dataclass(frozen=True, slots=True)

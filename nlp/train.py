@@ -153,8 +153,9 @@ def train_model(
 
     params = {"C": spec.c, "max_features": spec.max_features, "min_df": 2, "sublinear_tf": True,
               "features": "jieba words + word bigrams + char 1-3-grams", "classifier": "LogisticRegression",
+              "class_weight": spec.class_weight,
               "seed": seed}
-    pipe = build_pipeline(spec.c, spec.max_features, seed)
+    pipe = build_pipeline(spec.c, spec.max_features, seed, spec.class_weight)
     pipe.fit([r["text"] for r in train], [r["label"] for r in train])
     pipe.named_steps["tfidf"].stop_words_ = None  # large and only informative; not needed to predict
     classes = [str(c) for c in pipe.named_steps["clf"].classes_]
@@ -214,7 +215,7 @@ def load_space(models_dir: Path | None = None) -> tuple[FeatureSpace, dict[str, 
         import joblib
 
         state = joblib.load(path)
-        if state.get("versions") == versions:
+        if state.get("versions") == versions and state.get("format") == 3:
             return FeatureSpace.from_state(state), versions
         log.warning("%s is stale (models retrained); merging the models instead", path)
     models = {n: load_linear(n, models_dir) for n in SPECS}

@@ -46,4 +46,7 @@ def _data(data_dir: Path) -> tuple[list[Record], list[Record], str]:
     return train, val, desc
 
 
-SPEC = ModelSpec("relevance", ("0", "1"), "1", parse_binary, c=10.0, max_features=200_000, default_data=_data)
+# class_weight="balanced": the mix is ~1:9 by construction (extra negatives); chosen by 5-fold CV on
+# the training part only (F1 0.925 → 0.972), never on the validation split.
+SPEC = ModelSpec("relevance", ("0", "1"), "1", parse_binary, c=10.0, max_features=200_000, default_data=_data,
+                 class_weight="balanced")

@@ -22,6 +22,7 @@ class ModelSpec:
     max_features: int | None
     # data_dir -> (train records, validation records, description of the data used)
     default_data: Callable[[Path], tuple[list[Record], list[Record], str]]
+    class_weight: str | None = None  # "balanced" where the training mix is deliberately imbalanced
 
 
 def parse_binary(raw: Any) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.dedup import NearDuplicateIndex, shingles, signatures
+from nlp.dedup import NearDuplicateIndex, signatures
 from nlp.events import EventClusterer, EventPost, summarize_event
 from nlp.tokenize import tokenize
 from tests.nlp.conftest import read_jsonl
@@ -18,7 +18,7 @@ T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 def test_real_reposts_are_grouped(shared_data: Path) -> None:
     """CED/Ma-2016 reposts share a cluster key; most same-cluster pairs must land in one group."""
     recs = read_jsonl(shared_data / "rumour" / "train.jsonl")[:1500]
-    sigs = signatures([shingles(tokenize(r["text"]).content) for r in recs])
+    sigs = signatures([tokenize(r["text"]).content for r in recs])
     index = NearDuplicateIndex()
     groups = [index.add(i, sigs[i], T0 + timedelta(seconds=i)) for i in range(len(recs))]
     by_cluster = defaultdict(list)
@@ -36,7 +36,7 @@ def test_near_copy_grouped_and_unrelated_not() -> None:
     a = "网传新规：二胎家庭要交10万社会抚养费，今天起执行，大家快转发告诉身边的人"
     b = "//@路人甲: 真的假的？ 网传新规：二胎家庭要交10万社会抚养费，今天起执行，大家快转发告诉身边的人 http://t.cn/xyz"
     c = "今天天气不错，带孩子去公园放风筝，晚上吃火锅"
-    sigs = signatures([shingles(tokenize(t).content) for t in (a, b, c)])
+    sigs = signatures([tokenize(t).content for t in (a, b, c)])
     index = NearDuplicateIndex()
     assert index.add(1, sigs[0], T0) == 1
     assert index.add(2, sigs[1], T0) == 1
@@ -45,12 +45,12 @@ def test_near_copy_grouped_and_unrelated_not() -> None:
 
 def test_window_bounds_memory_and_forgets_old_posts() -> None:
     index = NearDuplicateIndex(window=timedelta(hours=1), max_items=100)
-    text = shingles(tokenize("同一条消息反复转发，内容完全一样，用来测试时间窗口").content)
+    text = tokenize("同一条消息反复转发，内容完全一样，用来测试时间窗口").content
     sig = signatures([text])[0]
     assert index.add("old", sig, T0) == "old"
     assert index.add("late", sig, T0 + timedelta(hours=2)) == "late"  # old one expired
     for i in range(500):
-        index.add(i, signatures([{f"词{i}", f"话{i}"}])[0], T0 + timedelta(hours=2, seconds=i))
+        index.add(i, signatures([[f"词{i}", f"话{i}"]])[0], T0 + timedelta(hours=2, seconds=i))
     assert len(index.lsh) <= 100
 
 

@@ -1,0 +1,95 @@
+"""The Analyzer with the shipped models: one call per batch, all fields, hard negatives."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import nlp
+from nlp import Analyzer, PostInput
+from nlp.categories import SENTIMENTS, Category
+
+TOPICS = [
+    {"name": "fertility-policy", "expression": "(生育政策 OR 三孩 OR 育儿补贴) AND NOT (拐卖 OR 明星)", "scope": "all"},
+    ("rewards", "奖励扶助 OR 特别扶助 OR 扶助金"),
+]
+T0 = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer.load(TOPICS)
+
+
+def _post(i: int, text: str, title: str = "", minutes: int = 0) -> PostInput:
+    return PostInput(i, title, text, "weibo", f"https://example.org/{i}", T0 + timedelta(minutes=minutes))
+
+
+def test_fields_and_matches(analyzer: Analyzer) -> None:
+    text = "我市发放育儿补贴，三孩家庭每月500元，请及时办理生育登记。"
+    [a] = analyzer.analyze([_post(1, text, title="三孩政策来了")])
+    assert a.post_id == 1 and a.model_version.count("+") == 3
+    assert 0.0 <= a.relevance <= 1.0 and 0.0 <= a.rumour <= 1.0 and 0.0 <= a.negative <= 1.0
+    assert a.sentiment in SENTIMENTS
+    assert a.category in {c.value for c in Category} and set(a.category_scores) == {c.value for c in Category}
+    assert a.is_relevant and a.topics == ["fertility-policy"]
+    title_hit = next(m for m in a.matches if m["field"] == "title")
+    assert title_hit == {"term": "三孩", "field": "title", "start": 0, "end": 2, "topic": "fertility-policy"}
+    assert set(a.explanations) == {"relevance", "rumour", "sentiment", "category"}
+    assert a.event_key == "E1" and a.dup_key == "D1"
+
+
+def test_explanations_name_real_words(analyzer: Analyzer) -> None:
+    text = "失独家庭的特别扶助金什么时候能提高？计划生育特殊家庭生活很困难"
+    [a] = analyzer.analyze([_post(2, text)])
+    terms = [t for t, _w in a.explanations["relevance"]]
+    assert terms, "no explanation"
+    for term in terms:  # every explained term is a word (or word pair) of the post
+        assert all(w in text for w in term.split(" ")), term
+    assert a.explanations["relevance"][0][1] > 0  # the strongest push is toward relevant
+    assert a.is_relevant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "警方破获特大拐卖人口案，解救被拐妇女儿童二十余名",
+        "香港上环的老字号茶餐厅今天结业，街坊排长队",
+        "某当红女星晒出二胎宝宝照片，粉丝纷纷送上祝福",
+    ],
+)
+def test_keyword_hits_alone_are_not_relevance(analyzer: Analyzer, text: str) -> None:
+    [a] = analyzer.analyze([_post(3, text)])
+    assert not a.is_relevant, (text, a.relevance)
+
+
+def test_reposts_share_event_and_group(analyzer: Analyzer) -> None:
+    base = "网传新规：二胎家庭要交10万社会抚养费，今天起执行，大家快转发告诉身边的人"
+    out = analyzer.analyze([
+        _post(10, base, minutes=1),
+        _post(11, "//@甲: 真的假的 " + base + " http://t.cn/abc", minutes=2),
+        _post(12, "今天天气很好，带孩子去公园放风筝，晚上一起吃火锅", minutes=3),
+    ])
+    assert out[1].dup_key == out[0].dup_key == "D10" and out[1].event_key == out[0].event_key
+    assert out[2].event_key == "E12"
+
+
+def test_batch_equals_one_by_one() -> None:
+    posts = [_post(i, t) for i, t in enumerate(["生育登记怎么办", "外卖太慢了，差评", "社会抚养费取消了吗"])]
+    together = Analyzer.load(TOPICS).analyze(posts)
+    alone = Analyzer.load(TOPICS)
+    single = [alone.analyze([p])[0] for p in posts]
+    for a, b in zip(together, single, strict=True):
+        assert a.relevance == pytest.approx(b.relevance, abs=1e-6)
+        assert (a.sentiment, a.category, a.topics) == (b.sentiment, b.category, b.topics)
+
+
+def test_load_is_fast_and_convenience_function() -> None:
+    start = time.perf_counter()
+    Analyzer.load(TOPICS * 100)
+    assert time.perf_counter() - start < 1.0
+    assert nlp.analyze([]) == []
+    [a] = nlp.analyze([PostInput(5, "", "时间没有时区", "s", "u", datetime(2024, 1, 1))])  # naive: UTC
+    assert a.post_id == 5
