@@ -26,17 +26,19 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session
 
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.jobs import DB_ERRORS, Runtime, bind_runtime
-from pipeline.store.jobs import acquire_lease, release_lease
+from pipeline.store.jobs import acquire_lease, lease_holder, release_lease, take_lease
 
 log = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
 LEASE_NAME = "scheduler"
 MISFIRE_GRACE_S = 3600
+CATCH_UP_JOBS = ("process", "notify")
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,8 @@ class Daemon:
         try:
             with transaction(self.runtime.factory) as session:
                 held = acquire_lease(session, LEASE_NAME, self.holder, self.lease_ttl)
+                if not held:
+                    held = self._take_from_dead_holder(session)
         except DB_ERRORS as exc:
             log.error("cannot renew the scheduler lease", extra={"error": str(exc).splitlines()[0]})
             # Keep leading through a short outage, but never past the lease: by then another
@@ -207,6 +211,21 @@ class Daemon:
         if held:
             self._last_renewed = time.monotonic()
         return held
+
+    def _take_from_dead_holder(self, session: Session) -> bool:
+        """Take the lease at once from a daemon of this machine whose process is gone (SIGKILL, crash),
+        instead of waiting for it to expire. Daemons on other machines are left to the expiry."""
+        holder = lease_holder(session, LEASE_NAME)
+        if holder is None:
+            return False
+        host, _, rest = holder.partition(":")
+        pid = rest.partition(":")[0]
+        if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
+            return False
+        taken = take_lease(session, LEASE_NAME, holder, self.holder, self.lease_ttl)
+        if taken:
+            log.warning("took the lease of a dead daemon", extra={"holder": self.holder, "dead_holder": holder})
+        return taken
 
     def _lead(self) -> None:
         scheduler = build_scheduler(self.runtime)
@@ -223,6 +242,12 @@ class Daemon:
         self.scheduler = scheduler
         self.leading = True
         scheduler.resume()
+        for job_id in CATCH_UP_JOBS:  # work left by a previous daemon is done now, not at the next interval
+            if changes.get(job_id) == "kept":
+                try:
+                    self.trigger(job_id)
+                except DB_ERRORS as exc:
+                    log.warning("could not trigger a catch-up run", extra={"job": job_id, "error": str(exc)})
 
     def _follow(self) -> None:
         if self.scheduler is not None:
@@ -236,6 +261,18 @@ class Daemon:
                 release_lease(session, LEASE_NAME, self.holder)
         except DB_ERRORS as exc:
             log.warning("could not release the lease; it expires by itself", extra={"error": str(exc)})
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def install_signal_handlers(daemon: Daemon) -> None:

@@ -61,6 +61,15 @@ def acquire_lease(session: Session, name: str, holder: str, ttl: timedelta, *, n
     return True
 
 
+def take_lease(session: Session, name: str, old_holder: str, new_holder: str, ttl: timedelta, *,
+               now: datetime | None = None) -> bool:
+    """Take the lease from ``old_holder`` (known to be dead); False if it changed hands meanwhile."""
+    now = now or utcnow()
+    taken = session.execute(update(Lease).where(Lease.name == name, Lease.holder == old_holder)
+                            .values(holder=new_holder, expires_at=now + ttl))
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
 def release_lease(session: Session, name: str, holder: str) -> None:
     session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
 

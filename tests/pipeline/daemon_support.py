@@ -15,12 +15,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from sqlalchemy import Engine
 
 from tests.crawlers.conftest import list_page
 from tests.crawlers.site import Site, html_page, serve
@@ -36,9 +37,9 @@ RUMOURS = [
     ("网传三孩家庭育儿补贴全部取消",
      "刚刚听说的内部消息，三孩家庭的育儿补贴从本月起全部取消，已经领过的还要退回，"
      "卫健委已经下发文件了，大家赶紧转发，别被蒙在鼓里！"),
-    ("网传独生子女父母奖励扶助金停发",
-     "朋友圈疯传：独生子女父母的奖励扶助金明年开始停发，计生办的人私下说的，消息绝对可靠，"
-     "有老人的家庭赶快转发告诉家里人！"),
+    ("网传独生子女父母奖励扶助金明年停发",
+     "紧急扩散！据内部消息，独生子女父母的奖励扶助金明年开始停发，计生办已经下发通知，"
+     "已经领过的还要退回，家里有老人的赶紧转发周知！！"),
     ("网传生育登记要交五千元押金",
      "紧急通知！听说现在去办生育登记，每个家庭都要先交五千元押金，不交就不给登记，"
      "孩子以后上不了户口，这是内部消息，大家相互转告！"),
@@ -208,3 +209,116 @@ class DaemonProcess:
             self.kill()
         else:
             self._log.close()
+
+
+# --- seeded posts and what became of them ------------------------------------------------
+
+FILLER_WORDS = ["地铁", "天气", "公交", "菜价", "演出", "马拉松", "图书馆", "公园", "停车", "快递", "球赛", "展览",
+                "夜市", "高铁", "台风", "花市", "咖啡", "博物馆", "跑步", "装修"]
+
+
+def filler_text(i: int) -> str:
+    """Ordinary city chatter, different for each ``i`` (no family-planning keyword: no events)."""
+    a, b, c = (FILLER_WORDS[(i * k + k) % len(FILLER_WORDS)] for k in (1, 3, 7))
+    return f"第{i}号帖子：周末说说{a}和{b}的事，顺便聊聊{c}，编号{i * 7919 % 100003}。"
+
+
+def build_posts(n: int, *, rumours: int = 0, source: str = "seeded", prefix: str = "") -> list[Any]:
+    """``n`` posts of city chatter; rumour ``k`` appears twice (early and late, as near-copies)."""
+    from datetime import UTC, datetime
+
+    from pipeline.store.posts import PostIn
+
+    now = datetime.now(UTC)
+    special: dict[int, tuple[str, str]] = {}
+    for k in range(rumours):
+        title, body = RUMOURS[k]
+        special[(k + 1) * n // (2 * rumours + 2)] = (title, body)
+        special[n - 1 - k * n // (2 * rumours + 2)] = (title, body + "（转）")
+    return [PostIn(source=source, url=f"https://bbs.example.cn/t/{prefix}{i}",
+                   title=special.get(i, (f"城市生活第{i}帖", ""))[0], text=special.get(i, ("", filler_text(i)))[1],
+                   author="网友", published_at=now) for i in range(n)]
+
+
+def seed_posts(db_url: str, n: int, *, rumours: int = 0, source: str = "seeded", prefix: str = "") -> int:
+    """Store ``n`` unprocessed posts (see `build_posts`); returns how many were new."""
+    from pipeline.db import make_engine, session_factory, transaction
+    from pipeline.store.posts import add_posts
+
+    engine = make_engine(db_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            return add_posts(session, build_posts(n, rumours=rumours, source=source, prefix=prefix)).new
+    finally:
+        engine.dispose()
+
+
+def scalar(engine: Engine, sql: str) -> Any:
+    """One value from the database (a fresh connection, so a locked or lost database just fails)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+class TcpProxy:
+    """A TCP forwarder on a fixed local port that can be cut (every connection dropped, new ones
+    refused) and restored: the database "unreachable for a while" without touching the server."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self._listener: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        """Refuse new connections and reset every open one."""
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
