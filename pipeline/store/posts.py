@@ -10,11 +10,10 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from pipeline.models import Post, utcnow
+from pipeline.store.bulk import insert_new_posts
 from pipeline.store.hashing import content_hash, content_urn
 from pipeline.store.sources import ensure_source
 
@@ -100,11 +99,7 @@ def _add_batch(session: Session, batch: Sequence[PostIn], kind: str, source_cach
                if url in existing and existing[url][1] != row["content_hash"]]
     result.unchanged = len(rows) - len(fresh) - len(changed) + (len(batch) - len(rows))
     if fresh:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(Post).on_conflict_do_nothing(index_elements=["url"])
-        session.execute(stmt, fresh)
-        ids = session.execute(select(Post.id).where(Post.url.in_([r["url"] for r in fresh]))).scalars()
-        result.new_ids = list(ids)
+        result.new_ids = insert_new_posts(session, fresh)
         result.new = len(result.new_ids)
         result.unchanged += len(fresh) - result.new
     for post_id, row in changed:
