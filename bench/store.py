@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the packages, not bench/alerts.py
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from pipeline.db import make_engine, session_factory, transaction  # noqa: E402
-from pipeline.migrate import upgrade  # noqa: E402
-from pipeline.store.posts import PostIn, add_posts  # noqa: E402
+from pipeline.db import make_engine, session_factory, transaction
+from pipeline.migrate import upgrade
+from pipeline.store.posts import PostIn, add_posts
 
 BASE = datetime(2026, 3, 5, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Row, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -34,11 +34,11 @@ class ExportFilter:
     flagged: bool = False
 
 
-def export_query(flt: ExportFilter) -> Select[Unpack[tuple[Any, ...]]]:
+def export_query(flt: ExportFilter) -> Select[*tuple[Any, ...]]:
     # The newest analysis of a post is the one inserted last (analyses are only added).
     newest = (select(Analysis.post_id.label("post_id"), func.max(Analysis.id).label("analysis_id"))
               .group_by(Analysis.post_id).subquery("newest"))
-    stmt: Select[Unpack[tuple[Any, ...]]] = (
+    stmt: Select[*tuple[Any, ...]] = (
         select(Post.url, Source.name.label("source"), Post.title, Post.text, Post.author, Post.published_at,
                Post.thread_url, Post.floor, Analysis.relevance, Analysis.rumour, Analysis.sentiment,
                Analysis.category, Post.event_id)
