@@ -188,7 +188,7 @@ def bare_child(config_path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bare-child", type=Path)
     args = parser.parse_args()
     if args.bare_child:
