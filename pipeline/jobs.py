@@ -78,8 +78,11 @@ def current_runtime() -> Runtime:
 LOCK_RETRIES = 3  # a job hitting a momentary SQLite lock conflict is retried at once, this often
 
 
-def run_recorded(rt: Runtime, job: str, body: Callable[[dict[str, Any]], None]) -> bool:
+def run_recorded(rt: Runtime, job: str, body: Callable[[dict[str, Any]], str | None]) -> bool:
     """Run ``body(stats)`` and record the run in ``job_runs``; returns whether it succeeded.
+
+    ``body`` fills ``stats`` and returns None, or a message when its work failed without an
+    exception (a crawl whose site is down): the run is then recorded as failed with it.
 
     Database and yuqing errors are logged with the job's name, not raised: the next run
     retries, and catches up because all work is driven by what is stored. A momentary
@@ -97,8 +100,8 @@ def run_recorded(rt: Runtime, job: str, body: Callable[[dict[str, Any]], None]) 
     ok, message = True, None
     for attempt in range(LOCK_RETRIES + 1):
         try:
-            body(stats)
-            ok, message = True, None
+            message = body(stats)
+            ok = message is None
             break
         except DB_ERRORS as exc:
             ok, message = False, f"database error: {_first_line(exc)}"
@@ -142,13 +145,18 @@ def crawl_job(source: str) -> None:
     rt = current_runtime()
     from pipeline.crawl import crawl_source
 
-    def body(stats: dict[str, Any]) -> None:
+    def body(stats: dict[str, Any]) -> str | None:
         if rt.config_path is None:
             raise YuqingError("crawling needs a config file: the crawl process reads it")
         summary = crawl_source(rt.config, rt.config_path, source)
         stats.update(_plain(summary))
         if summary.new_posts or summary.updated_posts:
             _trigger(rt, "process", after=f"crawl:{source}")
+        if summary.status == "ok":
+            return None
+        log.warning("crawl did not succeed", extra={"job": f"crawl:{source}", "source": source,
+                                                     "status": summary.status, "healthy": summary.healthy})
+        return f"{summary.status}: {summary.message or 'no detail'}"
 
     run_recorded(rt, f"crawl:{source}", body)
 
@@ -175,13 +183,14 @@ def process_job() -> None:
     rt = current_runtime()
     from pipeline.process import process_pending
 
-    def body(stats: dict[str, Any]) -> None:
+    def body(stats: dict[str, Any]) -> str | None:
         analyzer = load_worker_analyzer(rt)
         report = process_pending(rt.factory, rt.config, analyzer=analyzer, now=rt.clock,
                                  should_stop=rt.stopping.is_set)
         stats.update(_plain(report))
         if report.notifications:
             _trigger(rt, "notify", after="process")
+        return None
 
     run_recorded(rt, "process", body)
 
@@ -190,8 +199,9 @@ def notify_job() -> None:
     rt = current_runtime()
     from pipeline.outbox import deliver_due
 
-    def body(stats: dict[str, Any]) -> None:
+    def body(stats: dict[str, Any]) -> str | None:
         stats.update(_plain(deliver_due(rt.factory, rt.config, now=rt.clock())))
+        return None
 
     run_recorded(rt, "notify", body)
 
@@ -200,12 +210,13 @@ def escalate_job() -> None:
     rt = current_runtime()
     from pipeline.escalation import check_deadlines
 
-    def body(stats: dict[str, Any]) -> None:
+    def body(stats: dict[str, Any]) -> str | None:
         with transaction(rt.factory) as session:
             report = check_deadlines(session, rt.config, now=rt.clock())
         stats.update(_plain(report))
         if any(isinstance(v, int) and v for v in _plain(report).values()):
             _trigger(rt, "notify", after="escalate")
+        return None
 
     run_recorded(rt, "escalate", body)
 
@@ -214,9 +225,10 @@ def digest_job() -> None:
     rt = current_runtime()
     from pipeline.digest import send_daily_digest
 
-    def body(stats: dict[str, Any]) -> None:
+    def body(stats: dict[str, Any]) -> str | None:
         stats.update(_plain(send_daily_digest(rt.factory, rt.config, now=rt.clock())))
         _trigger(rt, "notify", after="digest")
+        return None
 
     run_recorded(rt, "digest", body)
 
@@ -225,10 +237,11 @@ def import_job(source: str) -> None:
     rt = current_runtime()
     from pipeline.importing import import_folder
 
-    def body(stats: dict[str, Any]) -> None:
+    def body(stats: dict[str, Any]) -> str | None:
         summary = import_folder(rt.factory, rt.config, rt.config.source(source))
         stats.update(_plain(summary))
         _trigger(rt, "process", after=f"import:{source}")
+        return None
 
     run_recorded(rt, f"import:{source}", body)
 
