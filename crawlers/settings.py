@@ -39,7 +39,8 @@ def build_settings(config: Config, source: SourceConfig, *, stats_file: Path | N
         "USER_AGENT": crawl.resolved_user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "DOWNLOAD_DELAY": crawl.download_delay,
-        "CONCURRENT_REQUESTS": max(16, crawl.concurrency_per_domain),
+        # one source, few domains: a worker takes from a shared queue only what it can fetch now
+        "CONCURRENT_REQUESTS": crawl.concurrency_per_domain * max(1, len(source.domains())),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
         "CONCURRENT_ITEMS": 4,  # our pipelines are synchronous: more only costs asyncio tasks per page
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,

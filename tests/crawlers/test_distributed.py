@@ -17,12 +17,12 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
 def test_two_workers_share_one_site(blank_site: Site, redis_url: str, sqlite_url: str, tmp_path: Path) -> None:
-    links = [f"/news/{i}.html" for i in range(40)]
-    blank_site.add("/news/", list_page(links[:20], "/news/?page=2"))
-    blank_site.add("/news/?page=2", list_page(links[20:]))
+    links = [f"/news/{i}.html" for i in range(48)]
+    blank_site.add("/news/", list_page(links[:24], "/news/?page=2"))
+    blank_site.add("/news/?page=2", list_page(links[24:]))
     for i, link in enumerate(links):
         # each page takes the server a moment, so both workers get a share of the queue
-        blank_site.add(link, article(f"第{i}篇", "2024-03-05", f"正文{i}"), delay=0.15)
+        blank_site.add(link, article(f"第{i}篇", "2024-03-05", f"正文{i}"), delay=0.3)
     config, path = write_config(tmp_path, sqlite_url, [news_source(blank_site)], redis_url=redis_url,
                                 concurrency_per_domain=2)
     with ThreadPoolExecutor(2) as pool:
@@ -32,8 +32,8 @@ def test_two_workers_share_one_site(blank_site: Site, redis_url: str, sqlite_url
     fetched = Counter(p for p in blank_site.requests if p != "/robots.txt")
     assert max(fetched.values()) == 1, [p for p, n in fetched.items() if n > 1]
     assert set(fetched) == {"/news/", "/news/?page=2", *links}
-    assert len(stored_posts(sqlite_url)) == 40
-    assert sum(r.new_posts for r in runs) == 40
+    assert len(stored_posts(sqlite_url)) == 48
+    assert sum(r.new_posts for r in runs) == 48
     assert all(r.pages > 1 for r in runs), [r.pages for r in runs]  # both workers did a share
     client = redis.Redis.from_url(redis_url)
     assert list(client.scan_iter("yuqing:crawl:news:*")) == []  # the last worker out cleaned up
