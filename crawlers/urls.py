@@ -8,7 +8,6 @@ since canonicalisation strips fragments.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -53,7 +52,3 @@ def without_page(url: str) -> str:
     parts = urlsplit(canonical_url(url))
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _PAGE_PARAMS]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-
-
-def url_matches_any(url: str, patterns: list[re.Pattern[str]]) -> bool:
-    return any(p.search(url) for p in patterns)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from scrapy.http import Response
@@ -50,7 +49,7 @@ class SitemapSpider(YuqingSpider):
                 continue
             if since is not None and entry.get("lastmod"):
                 modified = parse_date(entry["lastmod"], self.context.tz, self.context.now())
-                if modified is not None and modified < since - timedelta(seconds=0):
+                if modified is not None and modified < since:
                     continue
             wanted.append(url)
         self.count("items_seen", len(wanted))
