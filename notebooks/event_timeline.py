@@ -21,7 +21,7 @@
 # (the latest one among equals).
 
 # %% tags=["parameters"]
-CONFIG = "config.yaml"  # the yuqing config file; its `storage.url` is the database read here
+CONFIG = "../config.yaml"  # the yuqing config file (relative to this folder); its `storage.url` is the database read here
 EVENT_ID = None  # an event id (see the review app's alert page), or None for the most severe alert's
 FREQ = "1h"  # the time bucket of the timeline: "15min", "1h", "1D", ...
 
@@ -127,16 +127,23 @@ alert
 # supervisor, the follow-up (续报) reminders — and what analysts did with it, in time order.
 
 # %%
-alert_id = None if alert.empty else int(alert["id"])
+alert_ids = [] if alert.empty else [int(alert["id"])]
+
+
+def notice_kind(key: str) -> str:
+    """alert:<id>:grade:II:email:… → II级 预警通知; escalation:1 → 超时升级; followup:2 → 第2次续报提醒"""
+    _, _, kind, value, *_ = key.split(":")
+    names = {"grade": f"{value}级 预警通知", "escalation": "超时升级", "followup": f"第{value}次续报提醒"}
+    return names.get(kind, kind)
+
+
 notices = table(select(Notification.created_at.label("at"), Notification.idempotency_key, Notification.channel,
                        Notification.recipient, Notification.status, Notification.subject)
-                .where(Notification.alert_id == alert_id))
-kind = notices["idempotency_key"].str.split(":").str[2:4]  # alert:<id>:grade:II:email:… → [grade, II]
-notices["what"] = kind.map(lambda k: {"grade": f"{k[1]}级 预警通知", "escalation": "超时升级",
-                                      "followup": f"第{k[1]}次续报提醒"}.get(k[0], k[0]))
+                .where(Notification.alert_id.in_(alert_ids)))
+notices["what"] = notices["idempotency_key"].map(notice_kind)
 notices["detail"] = notices["channel"] + " → " + notices["recipient"] + " (" + notices["status"] + ")"
 actions = table(select(AuditEntry.at, AuditEntry.user, AuditEntry.action, AuditEntry.detail)
-                .where(AuditEntry.object_type == "alert", AuditEntry.object_id == str(alert_id)))
+                .where(AuditEntry.object_type == "alert", AuditEntry.object_id.in_([str(i) for i in alert_ids])))
 actions["what"] = actions["action"]
 actions["detail"] = actions["user"].fillna("") + " " + actions["detail"].astype(str)
 
@@ -150,7 +157,7 @@ history
 # %%
 drafts = table(select(ResponseDraft.id, ResponseDraft.status, ResponseDraft.version, ResponseDraft.author,
                       ResponseDraft.reviewer, ResponseDraft.approver, ResponseDraft.updated_at, ResponseDraft.body)
-               .where(ResponseDraft.alert_id == alert_id))
+               .where(ResponseDraft.alert_id.in_(alert_ids)))
 drafts[["id", "status", "version", "author", "reviewer", "approver", "updated_at"]]
 
 # %%

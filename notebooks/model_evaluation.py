@@ -23,7 +23,7 @@
 # labels analysts gave in the review app (the latest label per post wins, as in training).
 
 # %% tags=["parameters"]
-CONFIG = "config.yaml"  # the yuqing config file: its database and `nlp.models_dir`
+CONFIG = "../config.yaml"  # the yuqing config file (relative to this folder): its database and `nlp.models_dir`
 MODEL = "rumour"  # relevance | rumour | sentiment | category
 DATA = ""  # a labelled JSONL file, or "" for the analysts' labels only
 
@@ -32,6 +32,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 from sqlalchemy.orm import Session
 
 from alerts.digest.charts import cjk_font_family
@@ -117,13 +118,14 @@ if family:
 names_zh = {"1": "是", "0": "否", "neg": "负面", "neu": "中性", "pos": "正面",
             **{str(c): zh for c, zh in CATEGORY_NAMES_ZH.items()}}
 fig, axes = plt.subplots(1, len(matrices), figsize=(4.5 * len(matrices), 4), squeeze=False)
-for ax, (name, matrix) in zip(axes[0], matrices.items()):
+for ax, (name, matrix) in zip(axes[0], matrices.items(), strict=True):
     ax.imshow(matrix.values, cmap="Blues")
     ticks = [names_zh.get(c, c) for c in matrix.columns]
     ax.set_xticks(range(len(ticks)), ticks, rotation=45)
     ax.set_yticks(range(len(ticks)), ticks)
     for (i, j), value in pd.DataFrame(matrix.values).stack().items():
-        ax.text(j, i, str(value), ha="center", va="center", color="white" if value > matrix.values.max() / 2 else "black")
+        dark = value > matrix.values.max() / 2
+        ax.text(j, i, str(value), ha="center", va="center", color="white" if dark else "black")
     ax.set_xlabel("模型预测")
     ax.set_ylabel("人工标注")
     ax.set_title(f"{MODEL}：{name}（{matrix.values.sum()} 条）")
@@ -136,7 +138,7 @@ plt.show()
 # %%
 mistakes = []
 for name, records in datasets.items():
-    for record, predicted in zip(records, predict([r["text"] for r in records])):
+    for record, predicted in zip(records, predict([r["text"] for r in records]), strict=True):
         if predicted != record["label"]:
             mistakes.append({"data": name, "label": record["label"], "predicted": predicted,
                              "text": record["text"][:80]})
