@@ -21,7 +21,7 @@
 # (the latest one among equals).
 
 # %% tags=["parameters"]
-CONFIG = "../config.yaml"  # the yuqing config file (relative to this folder); its `storage.url` is the database read here
+CONFIG = "../config.yaml"  # the yuqing config (relative to this folder); its storage.url is the database
 EVENT_ID = None  # an event id (see the review app's alert page), or None for the most severe alert's
 FREQ = "1h"  # the time bucket of the timeline: "15min", "1h", "1D", ...
 

@@ -23,7 +23,7 @@
 # labels analysts gave in the review app (the latest label per post wins, as in training).
 
 # %% tags=["parameters"]
-CONFIG = "../config.yaml"  # the yuqing config file (relative to this folder): its database and `nlp.models_dir`
+CONFIG = "../config.yaml"  # the yuqing config (relative to this folder): its database and nlp.models_dir
 MODEL = "rumour"  # relevance | rumour | sentiment | category
 DATA = ""  # a labelled JSONL file, or "" for the analysts' labels only
 

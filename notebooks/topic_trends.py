@@ -20,7 +20,7 @@
 # appear as 无主题. Days are in the office's time zone (`timezone` in the config).
 
 # %% tags=["parameters"]
-CONFIG = "../config.yaml"  # the yuqing config file (relative to this folder); its `storage.url` is the database read here
+CONFIG = "../config.yaml"  # the yuqing config (relative to this folder); its storage.url is the database
 DAYS = 14  # how many days back, counting today
 
 # %%
