@@ -24,12 +24,20 @@ def register(app: typer.Typer) -> None:
 
 def process(ctx: typer.Context) -> None:
     """Analyse new posts, update events, raise alerts, queue notifications."""
+    from pipeline.db import transaction
     from pipeline.models import utcnow
-    from pipeline.process import load_analyzer, pending_posts, process_pending, rebuild_event_index
+    from pipeline.process import (
+        load_analyzer,
+        pending_posts,
+        process_pending,
+        rebuild_event_index,
+        release_dead_claims,
+    )
 
     config = state(ctx).config()
     with database(config) as (_, factory):
-        with factory() as session:
+        with transaction(factory) as session:
+            release_dead_claims(session)  # a worker killed on this machine left its batch claimed
             pending = pending_posts(session)
         if pending == 0:
             console.print("nothing to process")
