@@ -185,7 +185,7 @@ class WindowedLSH:
         if not cands:
             return []
         ordered = list(cands)
-        sims = (np.stack([self.sigs[k] for k in ordered]) == sig).mean(axis=1).tolist()
+        sims = (np.count_nonzero(np.stack([self.sigs[k] for k in ordered]) == sig, axis=1) / NUM_PERM).tolist()
         limit = self.threshold if threshold is None else threshold
         return sorted(((k, j) for k, j in zip(ordered, sims, strict=True) if j >= limit),
                       key=lambda x: (-x[1], str(x[0])))

@@ -18,6 +18,7 @@ import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,8 +28,7 @@ MIN_WORDS_FOR_EVENT = 4  # posts with fewer content words only join events as ne
 HEAT_HALF_LIFE_H = 24.0
 
 
-@dataclass(frozen=True, slots=True)
-class EventAssignment:
+class EventAssignment(NamedTuple):
     event_key: str
     dup_key: str
     is_new_event: bool

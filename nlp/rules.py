@@ -28,6 +28,8 @@ import ahocorasick
 from nlp.exceptions import RuleSyntaxError
 from nlp.tokenize import normalize_for_match
 
+__all__ = ["Hit", "Match", "Rule", "RuleSyntaxError", "TopicMatcher", "compile_rule"]
+
 FIELDS = ("title", "body")
 SCOPES = ("title", "body", "all")
 
@@ -292,14 +294,14 @@ def _automaton(terms: Iterable[str]) -> ahocorasick.Automaton | None:
     return auto
 
 
-def _scan(auto: ahocorasick.Automaton | None, title: str, body: str) -> Hits:
+def _scan(auto: ahocorasick.Automaton | None, title: str, body: str, normalized: bool = False) -> Hits:
     hits: Hits = {}
     if auto is None:
         return hits
     for fld, text in (("title", title), ("body", body)):
         if not text:
             continue
-        for end, (term, n) in auto.iter(normalize_for_match(text)):
+        for end, (term, n) in auto.iter(text if normalized else normalize_for_match(text)):
             hits.setdefault(term, []).append(Hit(term, fld, end - n + 1, end + 1))
     return hits
 
@@ -368,9 +370,10 @@ class TopicMatcher:
             rules[name] = compile_rule(expression, scope)
         return cls(rules)
 
-    def match(self, title: str, body: str) -> dict[str, Match]:
-        """Topics whose rule matched, with their hits."""
-        hits = _scan(self._auto, title, body)
+    def match(self, title: str, body: str, *, normalized: bool = False) -> dict[str, Match]:
+        """Topics whose rule matched, with their hits (``normalized``: the fields already went
+        through :func:`nlp.tokenize.normalize_for_match`, which keeps every offset)."""
+        hits = _scan(self._auto, title, body, normalized)
         candidates = set(self._always)
         for term in hits:
             candidates.update(self._by_term[term])

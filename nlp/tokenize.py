@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import filterfalse
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,15 @@ def normalize_for_match(text: str) -> str:
     return text.translate(_match_table())
 
 
-def normalize(text: str) -> str:
-    """Clean Weibo-style text for segmentation (offsets are NOT preserved)."""
+def normalize(text: str, *, matched: bool = False) -> str:
+    """Clean Weibo-style text for segmentation (offsets are NOT preserved).
+
+    ``matched=True``: ``text`` already went through :func:`normalize_for_match`.
+    """
     if not text:
         return ""
-    text = normalize_for_match(text)
+    if not matched:
+        text = normalize_for_match(text)
     # Each substitution only when its trigger character is present (most posts have none).
     if "http" in text or "www." in text or "t.cn" in text:
         text = _URL_RE.sub(" ", text)
@@ -106,6 +111,11 @@ def read_word_list(path: Path) -> list[tuple[str, int | None, str | None]]:
             tag = parts[2] if len(parts) > 2 else None
             entries.append((parts[0], freq, tag))
     return entries
+
+
+@lru_cache(maxsize=1)
+def _content_drop() -> frozenset[str]:
+    return stopwords() | frozenset(map(chr, range(128)))
 
 
 @lru_cache(maxsize=1)
@@ -168,8 +178,9 @@ def cut(text: str) -> list[str]:
     """Segment already-normalised text; returns word-like tokens only (no spaces or punctuation)."""
     wl = _WORDLIKE_RE.search
     drop = _not_wordlike_chars()
-    # Most tokens are one character or a word: a set lookup settles single characters quickly.
-    return [t for t in segmenter()(text) if (t not in drop if len(t) == 1 else wl(t))]
+    # A token whose first character is word-like is kept at once (nearly all words); jieba yields
+    # punctuation and spaces one character at a time, so a set lookup settles most of the rest.
+    return [t for t in segmenter()(text) if t[0] not in drop or (len(t) > 1 and wl(t))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,13 +193,12 @@ class Tokens:
     @property
     def content(self) -> tuple[str, ...]:
         """Words without stopwords and single ASCII characters."""
-        sw = stopwords()
-        return tuple(w for w in self.words if w not in sw and not (len(w) == 1 and w.isascii()))
+        return tuple(filterfalse(_content_drop().__contains__, self.words))
 
 
-def tokenize(text: str) -> Tokens:
-    """Normalise and segment ``text``."""
-    norm = normalize(text)
+def tokenize(text: str, *, matched: bool = False) -> Tokens:
+    """Normalise and segment ``text`` (``matched``: see :func:`normalize`)."""
+    norm = normalize(text, matched=matched)
     return Tokens(norm, tuple(cut(norm)))
 
 
