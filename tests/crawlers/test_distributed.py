@@ -21,10 +21,12 @@ def test_two_workers_share_one_site(blank_site: Site, redis_url: str, sqlite_url
     blank_site.add("/news/", list_page(links[:24], "/news/?page=2"))
     blank_site.add("/news/?page=2", list_page(links[24:]))
     for i, link in enumerate(links):
-        # each page takes the server a moment, so both workers get a share of the queue
-        blank_site.add(link, article(f"第{i}篇", "2024-03-05", f"正文{i}"), delay=0.3)
+        # Each page takes the server a moment and each worker fetches one at a time, so one
+        # worker alone would need ~40 s: the other joins (process start plus scrapy-redis's
+        # idle heartbeat, up to ~10 s on a loaded machine) while most of the queue is left.
+        blank_site.add(link, article(f"第{i}篇", "2024-03-05", f"正文{i}"), delay=0.8)
     config, path = write_config(tmp_path, sqlite_url, [news_source(blank_site)], redis_url=redis_url,
-                                concurrency_per_domain=2)
+                                concurrency_per_domain=1)
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(lambda _: crawl_source(config, path, "news"), range(2)))
 

@@ -24,14 +24,20 @@ def run_demo(out: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
 
 
-def alert_subjects(out: Path) -> list[str]:
-    subjects = []
+def alert_mails(out: Path) -> dict[str, str]:
+    """Alert mails written by the demo: subject → plain-text body."""
+    mails = {}
     for path in sorted((out / "mail").glob("*.eml")):
         message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
         subject = str(message["Subject"])
         if subject.startswith("【舆情预警"):
-            subjects.append(subject)
-    return subjects
+            body = message.get_body(("plain",))
+            mails[subject] = body.get_content() if body is not None else ""
+    return mails
+
+
+def alert_subjects(out: Path) -> list[str]:
+    return list(alert_mails(out))
 
 
 def expected(kind: str) -> list[str]:
@@ -53,10 +59,28 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def stories() -> dict[str, list[str]]:
+    """Titles of the items that report the same happening, by story."""
+    content = load_content()
+    grouped: dict[str, list[str]] = {}
+    for item in [*content["news"], *content["forum"]["threads"]]:
+        if "story" in item:
+            grouped.setdefault(item["story"], []).append(item["title"])
+    return grouped
+
+
 def test_alert_mails_for_rumour_and_emergency(demo_out: Path) -> None:
     subjects = alert_subjects(demo_out)
+    grouped = stories()
     for title in expected("alert"):
-        assert any(title in s for s in subjects), (title, subjects)
+        story = next((titles for titles in grouped.values() if title in titles), [title])
+        assert any(t in s for t in story for s in subjects), (title, subjects)
+    emergency = [body for subject, body in alert_mails(demo_out).items()
+                 if any(t in subject for t in grouped["maternal-death"])]
+    assert any("类别：突发事件" in body for body in emergency), emergency
+    rumour = [body for subject, body in alert_mails(demo_out).items()
+              if any(t in subject for t in grouped["fine-rumour"])]
+    assert rumour and all("类别：谣言、不实信息" in body and "【待核实" in body for body in rumour)
     assert any("谣言" in (demo_out / "mail" / p.name).read_text(encoding="utf-8", errors="replace")
                for p in (demo_out / "mail").glob("*.eml"))
 
