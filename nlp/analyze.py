@@ -138,6 +138,8 @@ class Analyzer:
             return
         space, versions = load_space(self.models_dir)
         self._models = {name: space.global_model(name) for name in MODEL_NAMES}
+        for model in self._models.values():
+            model.prepare()
         self.model_version = "+".join(versions[n] or f"{n}-unversioned" for n in MODEL_NAMES)
         tokenize("预热")
         self._space = space

@@ -47,13 +47,12 @@ def _word_hashes(words: list[str]) -> np.ndarray:
     cache = _word_hash_cache
     if len(cache) > 2_000_000:
         cache.clear()
-    get = cache.get
-    out = []
-    for w in words:
-        h = get(w)
-        if h is None:
-            h = cache[w] = zlib.crc32(w.encode("utf-8"))
-        out.append(h)
+    out = list(map(cache.get, words))
+    if None in out:  # only new words take the Python path
+        for i, h in enumerate(out):
+            if h is None:
+                w = words[i]
+                out[i] = cache[w] = zlib.crc32(w.encode("utf-8"))
     return np.asarray(out, dtype=np.uint64)
 
 
@@ -67,7 +66,9 @@ def _minhash(hv: np.ndarray, starts: np.ndarray, docs: np.ndarray, out: np.ndarr
     for idx in np.split(np.arange(len(docs)), bounds):
         lo, hi = starts[idx[0]], ends[idx[-1]]
         with np.errstate(over="ignore"):
-            phv = (hv[lo:hi] * _A + _B) >> _SHIFT  # (NUM_PERM, n)
+            phv = hv[lo:hi] * _A  # (NUM_PERM, n); then in place: no further temporaries
+            phv += _B
+            phv >>= _SHIFT
         out[docs[idx]] = np.minimum(out[docs[idx]], np.minimum.reduceat(phv, starts[idx] - lo, axis=1).T)
 
 

@@ -207,9 +207,14 @@ def write_bundle(models_dir: Path) -> Path | None:
 
 
 def load_space(models_dir: Path | None = None) -> tuple[FeatureSpace, dict[str, str]]:
-    """The serving feature space: the saved bundle when its versions match the cards, else built."""
+    """The serving feature space: the saved bundle when its versions match the cards, else built.
+
+    A model missing from ``models_dir`` (e.g. only ``relevance`` was retrained there) is taken from
+    the shipped defaults.
+    """
     models_dir = Path(models_dir or DEFAULT_MODELS_DIR)
-    versions = {n: (c.version if (c := load_card(n, models_dir)) else "") for n in SPECS}
+    dirs = {n: models_dir if (models_dir / f"{n}.joblib").exists() else DEFAULT_MODELS_DIR for n in SPECS}
+    versions = {n: (c.version if (c := load_card(n, dirs[n])) else "") for n in SPECS}
     path = models_dir / BUNDLE
     if path.exists():
         import joblib
@@ -218,7 +223,9 @@ def load_space(models_dir: Path | None = None) -> tuple[FeatureSpace, dict[str, 
         if state.get("versions") == versions and state.get("format") == 3:
             return FeatureSpace.from_state(state), versions
         log.warning("%s is stale (models retrained); merging the models instead", path)
-    models = {n: load_linear(n, models_dir) for n in SPECS}
+    elif models_dir != DEFAULT_MODELS_DIR:
+        log.info("no serving bundle in %s: merging the models (slower start)", models_dir)
+    models = {n: load_linear(n, dirs[n]) for n in SPECS}
     return FeatureSpace.from_models(models), versions
 
 

@@ -146,12 +146,15 @@ class LinearModel:
         data /= norms[rows].astype(np.float32)
         return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
+    def prepare(self) -> np.ndarray:
+        """The transposed weights, C-contiguous (sparse @ it is several times faster than @ coef.T)."""
+        if self._coef_t is None or self._coef_t.shape[0] != self.coef.shape[1]:
+            self._coef_t = np.ascontiguousarray(self.coef.T)
+        return self._coef_t
+
     def proba_from_tfidf(self, x: sp.csr_matrix) -> np.ndarray:
         """Class probabilities, columns in ``self.classes`` order."""
-        if self._coef_t is None or self._coef_t.shape[0] != self.coef.shape[1]:
-            # sparse @ C-contiguous dense is several times faster than @ coef.T (a strided view)
-            self._coef_t = np.ascontiguousarray(self.coef.T)
-        scores = np.asarray(x @ self._coef_t) + self.intercept
+        scores = np.asarray(x @ self.prepare()) + self.intercept
         if self.coef.shape[0] == 1:
             p1 = 1.0 / (1.0 + np.exp(-scores[:, 0]))
             return np.column_stack([1.0 - p1, p1])

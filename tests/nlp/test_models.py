@@ -144,3 +144,14 @@ def test_feature_space_fast_path_equals_sklearn_pipeline(tmp_path: Path) -> None
         model = sp_.global_model("category")
         got = model.proba_from_tfidf(model.tfidf(sp_.counts([tokenize(t) for t in texts])))
         np.testing.assert_allclose(got, pipe.predict_proba(texts), atol=1e-4)
+
+
+def test_analyzer_uses_retrained_model_and_shipped_rest(tmp_path: Path) -> None:
+    from nlp import Analyzer, PostInput
+
+    recs = _tiny_category_records()
+    card = train_model("category", recs, tmp_path, val_records=recs, keep_pipeline=False)
+    analyzer = Analyzer.load([], tmp_path)
+    [a] = analyzer.analyze([PostInput(1, "", "请问育儿补贴什么时候发放", "s", "u", None)])
+    assert card.version in a.model_version and a.model_version.startswith("relevance-")
+    assert a.category == "demand"
