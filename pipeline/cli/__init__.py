@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "pipeline.cli.crawl_cmds",
     "pipeline.cli.data_cmds",
     "pipeline.cli.demo_cmds",
+    "pipeline.cli.nlp_cmds",
     "pipeline.cli.notify_cmds",
     "pipeline.cli.run_cmds",
     "pipeline.cli.serve_cmds",
