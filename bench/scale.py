@@ -82,9 +82,11 @@ def seed(engine: Engine, n: int) -> float:
 
 def reset(engine: Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE analyses, alerts, notifications, response_drafts, events RESTART IDENTITY CASCADE"))
+        # Not TRUNCATE events ... CASCADE: posts reference events, and it would empty posts too.
+        conn.execute(text("TRUNCATE analyses, alerts, notifications, response_drafts RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE posts SET processed_at = NULL, claimed_by = NULL, claimed_at = NULL, "
                           "event_id = NULL"))
+        conn.execute(text("DELETE FROM events"))
         conn.execute(text("ANALYZE posts"))
 
 
@@ -105,7 +107,8 @@ def run_workers(config: Path, count: int) -> tuple[float, float]:
     took = time.perf_counter() - started
     for p in procs:
         out = p.stdout.read() if p.stdout else ""
-        print(f"  worker {p.pid}: exit {p.returncode}: {out.strip().splitlines()[-1] if out.strip() else ''}")
+        summary = " ".join(out.split()[-30:])
+        print(f"  worker {p.pid}: exit {p.returncode}: ...{summary[-160:]}")
         if p.returncode != 0:
             print(out, file=sys.stderr)
             raise SystemExit(1)
@@ -149,6 +152,9 @@ def main() -> int:
             with engine.connect() as conn:
                 analysed = conn.execute(text("SELECT count(DISTINCT post_id) FROM analyses")).scalar()
                 total = conn.execute(text("SELECT count(*) FROM analyses")).scalar()
+                alerts = conn.execute(text("SELECT count(*) FROM alerts")).scalar()
+                events = conn.execute(text("SELECT count(*) FROM events")).scalar()
+            print(f"  {events:,} events, {alerts:,} alerts")
             once = analysed == total == args.posts
             print(f"  {analysed:,} posts analysed, {total:,} analyses (each post once: {once})")
         engine.dispose()

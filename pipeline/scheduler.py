@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 JOBS_TABLE = "apscheduler_jobs"
 LEASE_NAME = "scheduler"
 MISFIRE_GRACE_S = 3600
+DIGEST_GRACE_S = 12 * 3600  # a daemon back at 10:00 still sends the 08:00 digest; not the next morning
 CATCH_UP_JOBS = ("process", "notify")
 
 
@@ -47,6 +48,7 @@ class JobSpec:
     func: str
     trigger: BaseTrigger
     kwargs: dict[str, Any]
+    misfire_grace_s: int = MISFIRE_GRACE_S
 
 
 def job_specs(config: Config) -> list[JobSpec]:
@@ -74,7 +76,8 @@ def job_specs(config: Config) -> list[JobSpec]:
         JobSpec("notify", "pipeline.jobs:notify_job", IntervalTrigger(seconds=30, timezone=tz), {}),
         JobSpec("escalate", "pipeline.jobs:escalate_job", IntervalTrigger(seconds=60, timezone=tz), {}),
         JobSpec("digest", "pipeline.jobs:digest_job",
-                CronTrigger(hour=config.digest.time.hour, minute=config.digest.time.minute, timezone=tz), {}),
+                CronTrigger(hour=config.digest.time.hour, minute=config.digest.time.minute, timezone=tz), {},
+                misfire_grace_s=DIGEST_GRACE_S),
     ]
     return specs
 
@@ -132,14 +135,14 @@ def sync_jobs(scheduler: BackgroundScheduler, specs: list[JobSpec], *, now: date
     for spec in specs:
         job = existing.get(spec.id)
         if job is not None and str(job.trigger) == str(spec.trigger) and job.func_ref == spec.func \
-                and job.kwargs == spec.kwargs:
+                and job.kwargs == spec.kwargs and job.misfire_grace_time == spec.misfire_grace_s:
             changes[spec.id] = "kept"
             continue
         first: dict[str, Any] = {}
         if now is not None and isinstance(spec.trigger, IntervalTrigger):
             first["next_run_time"] = now
         scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id, kwargs=spec.kwargs,
-                          replace_existing=True, **first)
+                          misfire_grace_time=spec.misfire_grace_s, replace_existing=True, **first)
         changes[spec.id] = "replaced" if job is not None else "added"
     return changes
 
