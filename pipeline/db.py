@@ -24,6 +24,10 @@ from pipeline.exceptions import StorageError
 
 log = logging.getLogger(__name__)
 
+# Bulk inserts touch index pages all over the url and content-hash indexes; the default
+# 2 MB page cache makes each of them a read. Memory is only used as pages are cached.
+SQLITE_CACHE_KIB = 32 * 1024
+
 
 def _sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
@@ -84,6 +88,7 @@ def _install_sqlite_pragmas(engine: Engine, busy_timeout_s: float) -> None:
             if mode and mode[0] != "wal" and mode[0] != "memory":
                 log.warning("SQLite refused WAL mode (journal_mode=%s)", mode[0])
             cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         finally:
             cur.close()
 
