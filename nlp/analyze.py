@@ -7,9 +7,9 @@ offsets point into the strings the pipeline stored.
 
 Events are assigned in the same call: the analyzer owns an :class:`nlp.events.EventClusterer`
 (``analyzer.events``), and every :class:`Analysis` carries ``event_key`` and ``dup_key``. After a
-restart, call ``analyzer.events.rebuild(...)`` with the recent posts' ``(id, content_words, time)``
-(``Analysis.content_words``) before analysing new ones, or store and reuse the keys. Naive
-``published_at`` values are taken as UTC; a post without a time gets the latest time seen.
+restart, call ``analyzer.events.rebuild(...)`` with the recent posts' ``(id, content_words, time,
+thread)`` (``Analysis.content_words``, ``PostInput.thread``) before analysing new ones, or store
+and reuse the keys. Naive ``published_at`` values are taken as UTC; a post without a time gets the latest time seen.
 
 Models load lazily on the first :meth:`Analyzer.analyze` (``load`` itself only compiles the rules)
 and never import scikit-learn.
@@ -57,6 +57,7 @@ class PostInput:
     source: str
     url: str
     published_at: datetime | None
+    thread: str | None = None  # forum thread (e.g. its URL): posts of one thread form one event
 
 
 @dataclass(slots=True)
@@ -198,7 +199,7 @@ class Analyzer:
         sigs = signatures(contents)
         rum_list = rum.tolist()
         assignments = self.events.add_batch([p.id for p in posts], sigs, [len(set(c)) for c in contents],
-                                            [self._time(p) for p in posts])
+                                            [self._time(p) for p in posts], [p.thread for p in posts])
         out = []
         for i, post in enumerate(posts):
             topic_matches = self.matcher.match(titles[i], bodies[i], normalized=True)

@@ -7,6 +7,11 @@ content-word Jaccard is ≥ ``threshold``, default 0.35). Keys are ``"E<first po
 replaying the same posts in time order after a restart (:meth:`EventClusterer.rebuild`) gives the
 same keys. Memory is bounded by ``window`` and ``max_items`` (see :mod:`nlp.dedup`).
 
+Posts of one forum thread (same ``thread``, e.g. the thread's URL) belong to one story even when a
+short reply shares few words with the opening post, so a post whose thread already has an event
+within the window joins that event (its near-duplicate group is still decided by similarity).
+The first post of a thread is clustered as usual and its event becomes the thread's.
+
 :func:`summarize_event` is a pure function from an event's posts to its title, first/last seen, post
 count, distinct sources, negative share and heat.
 """
@@ -26,6 +31,10 @@ from nlp.dedup import WindowedLSH, signatures
 
 MIN_WORDS_FOR_EVENT = 4  # posts with fewer content words only join events as near-duplicates
 HEAT_HALF_LIFE_H = 24.0
+
+
+# (post id, content words, time) or (post id, content words, time, thread or None)
+ReplayPost = tuple[Hashable, Sequence[str], datetime] | tuple[Hashable, Sequence[str], datetime, str | None]
 
 
 class EventAssignment(NamedTuple):
@@ -54,23 +63,35 @@ class EventClusterer:
         self.event_of: dict[Hashable, str] = {}
         self.group_of: dict[Hashable, Hashable] = {}
         self.long: set[Hashable] = set()
+        # thread -> (its event, time of its latest post); a thread idle longer than the window is forgotten
+        self.thread_event: dict[str, tuple[str, datetime]] = {}
+
+    def _thread_event(self, thread: str | None, when: datetime) -> str | None:
+        if thread is None or (known := self.thread_event.get(thread)) is None:
+            return None
+        event, last = known
+        return event if when - last <= self.lsh.window else None
 
     def add(self, post_id: Hashable, sig: np.ndarray, n_words: int, when: datetime,
-            keys: list[int] | None = None) -> EventAssignment:
-        """Assign one post, given its MinHash signature (:func:`nlp.dedup.signatures`)."""
+            keys: list[int] | None = None, thread: str | None = None) -> EventAssignment:
+        """Assign one post, given its MinHash signature (:func:`nlp.dedup.signatures`) and,
+        for forum posts, its thread (posts of a known thread join the thread's event)."""
         cands = self.lsh.add(post_id, sig, when, keys) if n_words else []
         group: Hashable = post_id
-        event = None
+        event = self._thread_event(thread, when)
         if cands and cands[0][1] >= self.dup_threshold:
             group = self.group_of.get(cands[0][0], cands[0][0])
-            event = self.event_of.get(cands[0][0])
-        elif n_words >= MIN_WORDS_FOR_EVENT:
+            event = event or self.event_of.get(cands[0][0])
+        elif event is None and n_words >= MIN_WORDS_FOR_EVENT:
             event = next((self.event_of[k] for k, _j in cands if k in self.long and k in self.event_of), None)
         is_new = event is None
         if event is None:
             event = f"E{post_id}"
         self.event_of[post_id] = event
         self.group_of[post_id] = group
+        if thread is not None:
+            last = self.thread_event.get(thread, (event, when))[1]
+            self.thread_event[thread] = (event, max(last, when))
         if n_words >= MIN_WORDS_FOR_EVENT:
             self.long.add(post_id)
         if len(self.event_of) > 2 * self.lsh.max_items:  # forget posts that left the window
@@ -78,24 +99,28 @@ class EventClusterer:
             self.event_of = {k: e for k, e in self.event_of.items() if k in live}
             self.group_of = {k: g for k, g in self.group_of.items() if k in live}
             self.long &= live
+            horizon = (self.lsh.latest or when) - self.lsh.window
+            self.thread_event = {t: v for t, v in self.thread_event.items() if v[1] >= horizon}
         return EventAssignment(event, f"D{group}", is_new)
 
     def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_words: Sequence[int],
-                  times: Sequence[datetime]) -> list[EventAssignment]:
+                  times: Sequence[datetime], threads: Sequence[str | None] | None = None
+                  ) -> list[EventAssignment]:
         """:meth:`add` for a batch, in the given order (band keys computed at once)."""
         keys = self.lsh.keys_of(sigs) if len(post_ids) else []
-        return [self.add(pid, sigs[i], n_words[i], times[i], keys[i]) for i, pid in enumerate(post_ids)]
+        ths = threads if threads is not None else [None] * len(post_ids)
+        return [self.add(pid, sigs[i], n_words[i], times[i], keys[i], ths[i]) for i, pid in enumerate(post_ids)]
 
     def add_words(self, post_id: Hashable, words: Sequence[str], when: datetime) -> EventAssignment:
         """Convenience: assign one post from its content words."""
         return self.add(post_id, signatures([words])[0], len(set(words)), when)
 
-    def rebuild(self, posts: Iterable[tuple[Hashable, Sequence[str], datetime]]) -> dict[Hashable, EventAssignment]:
-        """Replay recent posts ``(post_id, content words, time)`` in time order (after a restart)."""
+    def rebuild(self, posts: Iterable[ReplayPost]) -> dict[Hashable, EventAssignment]:
+        """Replay recent posts ``(post_id, content words, time[, thread])`` in time order (after a restart)."""
         ordered = sorted(posts, key=lambda p: (p[2], str(p[0])))
         sigs = signatures([p[1] for p in ordered])
         done = self.add_batch([p[0] for p in ordered], sigs, [len(set(p[1])) for p in ordered],
-                              [p[2] for p in ordered])
+                              [p[2] for p in ordered], [p[3] if len(p) > 3 else None for p in ordered])
         return {p[0]: a for p, a in zip(ordered, done, strict=True)}
 
     def __len__(self) -> int:

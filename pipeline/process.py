@@ -69,12 +69,12 @@ def rebuild_event_index(factory: sessionmaker[Session], config: Config, analyzer
     since = now - config.process.event_window
     with factory() as session:
         rows = session.execute(
-            select(Post.id, Post.title, Post.text, Post.published_at, Post.fetched_at)
+            select(Post.id, Post.title, Post.text, Post.published_at, Post.fetched_at, Post.thread_url)
             .where(Post.processed_at.is_not(None), Post.fetched_at >= since)
             .order_by(Post.fetched_at, Post.id)
         ).all()
-    replay = [(pid, tokenize(f"{title}\n{body}" if title else body).content, published or fetched)
-              for pid, title, body, published, fetched in rows]
+    replay = [(pid, tokenize(f"{title}\n{body}" if title else body).content, published or fetched, thread)
+              for pid, title, body, published, fetched, thread in rows]
     replay.sort(key=lambda r: (r[2], r[0]))
     analyzer.events.rebuild(replay)
     return len(replay)
@@ -134,12 +134,13 @@ def _alive(pid_text: str) -> bool:
 
 def _inputs(session: Session, ids: Sequence[int]) -> list[PostInput]:
     rows = session.execute(
-        select(Post.id, Post.title, Post.text, Source.name, Post.url, Post.published_at, Post.fetched_at)
+        select(Post.id, Post.title, Post.text, Source.name, Post.url, Post.published_at, Post.fetched_at,
+               Post.thread_url)
         .join(Source, Source.id == Post.source_id).where(Post.id.in_(ids)).order_by(Post.id)
     )
     return [PostInput(id=pid, title=title or "", text=body or "", source=source, url=url,
-                      published_at=published or fetched)
-            for pid, title, body, source, url, published, fetched in rows]
+                      published_at=published or fetched, thread=thread_url)
+            for pid, title, body, source, url, published, fetched, thread_url in rows]
 
 
 def _save_analyses(session: Session, results: Sequence[NlpAnalysis]) -> None:

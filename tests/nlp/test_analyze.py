@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,3 +94,15 @@ def test_load_is_fast_and_convenience_function() -> None:
     assert nlp.analyze([]) == []
     [a] = nlp.analyze([PostInput(5, "", "时间没有时区", "s", "u", datetime(2024, 1, 1))])  # naive: UTC
     assert a.post_id == 5
+
+
+def test_posts_of_one_forum_thread_share_an_event() -> None:
+    opening = "县计生服务中心一名产妇分娩后大出血死亡，家属聚集在门口拉横幅要求说法，警察也来了"
+    reply = "听说只有一个医生值班，血库也没有血，卫健委必须给个说法"
+    thread = "https://bbs.example/thread/204"
+    posts = [PostInput(1, "产妇死亡", opening, "forum", thread, T0, thread=thread),
+             PostInput(2, "产妇死亡", reply, "forum", thread + "#2", T0 + timedelta(minutes=5), thread=thread)]
+    a, b = Analyzer.load(TOPICS).analyze(posts)
+    assert a.event_key == b.event_key == "E1"
+    apart = Analyzer.load(TOPICS).analyze([replace(p, thread=None) for p in posts])
+    assert apart[0].event_key != apart[1].event_key  # without the thread the reply is its own event

@@ -84,3 +84,35 @@ def test_summarize_event() -> None:
     assert later.heat < s.heat  # heat decays with age
     with pytest.raises(ValueError):
         summarize_event("E1", [])
+
+
+THREAD_POSTS = [
+    ("t1", "县计生服务中心一名产妇分娩后大出血死亡，家属聚集在门口拉横幅要求说法", 0, "https://bbs.example/t/204"),
+    ("t2", "听说只有一个医生值班，血库也没有血，卫健委必须给个说法", 5, "https://bbs.example/t/204"),
+    ("x1", "周末去哪儿玩？推荐几个适合带娃的室内游乐场，最好有停车位", 6, "https://bbs.example/t/203"),
+]
+
+
+def test_posts_of_one_thread_form_one_event_and_rebuild_keeps_it() -> None:
+    rows = [(pid, tokenize(t).content, T0 + timedelta(minutes=m), th) for pid, t, m, th in THREAD_POSTS]
+    without = EventClusterer().rebuild([r[:3] for r in rows])
+    assert without["t2"].event_key != without["t1"].event_key  # the reply alone shares too few words
+    first = EventClusterer().rebuild(rows)
+    assert first["t2"].event_key == first["t1"].event_key == "Et1"
+    assert not first["t2"].is_new_event
+    assert first["t2"].dup_key == "Dt2"  # same story, not a near-copy
+    assert first["x1"].event_key == "Ex1"  # another thread stays apart
+    again = EventClusterer().rebuild(list(reversed(rows)))
+    assert {k: v.event_key for k, v in again.items()} == {k: v.event_key for k, v in first.items()}
+
+
+def test_thread_forgotten_after_the_window() -> None:
+    clusterer = EventClusterer(window=timedelta(hours=1))
+    words = tokenize(THREAD_POSTS[0][1]).content
+    reply = tokenize(THREAD_POSTS[1][1]).content
+    assert clusterer.add_words("a", words, T0).event_key == "Ea"
+    sig = signatures([reply])[0]
+    assert clusterer.add("b", sig, len(set(reply)), T0 + timedelta(minutes=50), thread="th").event_key == "Eb"
+    assert clusterer.add("c", sig, len(set(reply)), T0 + timedelta(minutes=55), thread="th").event_key == "Eb"
+    late = clusterer.add("d", signatures([words])[0], len(set(words)), T0 + timedelta(hours=3), thread="th")
+    assert late.event_key == "Ed" and late.is_new_event
