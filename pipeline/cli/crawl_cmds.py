@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,19 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.cli.context import fail, state
-from pipeline.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_NAME, parse_duration
+from pipeline.config import parse_duration
 
 console = Console(highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     app.command("crawl")(crawl)
-
-
-def _config_path(explicit: Path | None) -> Path:
-    import os
-
-    return explicit or Path(os.environ.get(CONFIG_ENV_VAR, DEFAULT_CONFIG_NAME))
 
 
 def crawl(
@@ -43,7 +36,7 @@ def crawl(
             limit = parse_duration(time_limit)
         except ValueError as exc:
             raise fail(f"--time-limit: {exc}") from None
-    summaries = crawl_sources(config, _config_path(cli.config_path), sources or [], time_limit=limit)
+    summaries = crawl_sources(config, state(ctx).resolved_config_path(), sources or [], time_limit=limit)
     if not summaries:
         console.print("no enabled sources to crawl")
         return

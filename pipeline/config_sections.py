@@ -1,0 +1,303 @@
+"""The sections of the config file, each a strict pydantic model, and `Config`, the whole file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator, model_validator
+
+from alerts.grades import Grade
+from nlp.categories import Category
+from pipeline.config_types import CronExpr, Duration, HttpUrl, SecretValue, Strict, TimeZoneName
+
+
+class StorageConfig(Strict):
+    url: str = Field("sqlite:///var/yuqing.db", description="SQLAlchemy URL (sqlite or postgresql+psycopg)")
+    pool_size: int = Field(5, ge=1, le=100)
+    busy_timeout_s: float = Field(30, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not (value.startswith("sqlite") or value.startswith("postgresql")):
+            raise ValueError(
+                f"{value!r}: use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db"
+            )
+        return value
+
+
+class Selectors(Strict):
+    """CSS selectors (Scrapy/parsel syntax) unless prefixed ``xpath:``."""
+
+    links: str | None = None
+    next_page: str | None = None
+    title: str | None = None
+    body: str | None = None
+    author: str | None = None
+    time: str | None = None
+    boards: str | None = None
+    post: str | None = None
+    post_body: str | None = None
+    post_author: str | None = None
+    post_time: str | None = None
+    thread_title: str | None = None
+    thread_next_page: str | None = None
+    post_floor: str | None = Field(None, description="forum: floor number of a post (default: data-number/"
+                                   "data-floor attribute, else its position)")
+
+
+SourceKind = Literal["list", "forum", "feed", "sitemap", "import"]
+Encoding = Literal["auto", "utf-8", "gbk", "gb2312", "gb18030", "big5"]
+
+
+class SourceConfig(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    kind: SourceKind
+    enabled: bool = True
+    start_urls: list[HttpUrl] = Field(default_factory=list)
+    allowed_domains: list[str] = Field(default_factory=list)
+    every: Duration | None = None
+    cron: CronExpr = None
+    encoding: Encoding = "auto"
+    timezone: TimeZoneName | None = None
+    selectors: Selectors = Selectors()
+    follow: bool = False
+    url_pattern: str | None = Field(None, description="sitemap: regex a URL must match")
+    lookback: Duration | None = Field(None, description="sitemap: only entries modified this recently")
+    max_pages: int = Field(5000, ge=1)
+    folder: str | None = Field(None, description="import: folder watched for new files")
+    topics: list[str] = Field(default_factory=list, description="restrict to these topics (empty: all)")
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"{value!r} is not a regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> SourceConfig:
+        if self.every is not None and self.cron is not None:
+            raise ValueError("give either every or cron, not both")
+        if self.kind == "import":
+            if not self.folder:
+                raise ValueError("an import source needs folder: the folder watched for new files")
+        elif not self.start_urls:
+            raise ValueError(f"a {self.kind} source needs at least one start_urls entry")
+        if self.kind == "forum" and not self.selectors.post:
+            raise ValueError("a forum source needs selectors.post (one element per post or reply)")
+        return self
+
+    @property
+    def schedule_every(self) -> timedelta | None:
+        """The crawl interval; ten minutes when neither every nor cron is given."""
+        if self.cron is not None:
+            return None
+        return self.every or timedelta(minutes=10)
+
+    def domains(self) -> list[str]:
+        if self.allowed_domains:
+            return list(self.allowed_domains)
+        hosts = {urlsplit(url).hostname or "" for url in self.start_urls}
+        return sorted(h for h in hosts if h)
+
+
+class CrawlConfig(Strict):
+    """Politeness and limits shared by every crawl (DESIGN §5)."""
+
+    user_agent: str = "yuqing/0.1 (public-opinion monitor; +{contact})"
+    contact: str = Field("webmaster@example.org", description="address site owners can write to")
+    obey_robots: bool = True
+    download_delay: float = Field(1.0, ge=0)
+    concurrency_per_domain: int = Field(2, ge=1, le=32)
+    autothrottle: bool = True
+    timeout: Duration = timedelta(seconds=30)
+    retries: int = Field(3, ge=0, le=10)
+    retry_backoff: Duration = Field(timedelta(seconds=2), description="wait before a retry; doubles per attempt")
+    max_page_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    run_time_limit: Duration = timedelta(minutes=15)
+    redis_url: str | None = None
+    unhealthy_after_failures: int = Field(3, ge=1)
+    deny_url_patterns: list[str] = Field(
+        default_factory=lambda: [r"/login", r"/logout", r"/register", r"/search", r"/publish", r"/post/new"]
+    )
+
+    @property
+    def resolved_user_agent(self) -> str:
+        return self.user_agent.replace("{contact}", self.contact)
+
+
+class TopicConfig(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    label: str = Field(description="the name people see, e.g. 生育政策")
+    expression: str = Field(min_length=1, description="AND / OR / NOT / ( ) / NEAR/n over keywords")
+    scope: Literal["all", "title", "body"] = "all"
+
+
+class MonitorConfig(Strict):
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    topics: list[str] = Field(default_factory=list, description="empty: every topic")
+    supervisor: str | None = None
+    phone: str | None = None
+    webhooks: list[str] = Field(default_factory=list, description="names of webhooks that also get alerts")
+
+
+class AlertRuleConfig(Strict):
+    """Which analysed posts and events raise an alert. All given conditions must hold."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    topics: list[str] = Field(default_factory=list, description="empty: any topic")
+    categories: list[Category] = Field(default_factory=list, description="empty: any category")
+    min_relevance: float = Field(0.5, ge=0, le=1)
+    min_rumour: float | None = Field(None, ge=0, le=1)
+    min_negative: float | None = Field(None, ge=0, le=1)
+    min_heat: float | None = Field(None, ge=0)
+    min_posts: int = Field(1, ge=1)
+    min_sources: int = Field(1, ge=1)
+    burst: bool = Field(False, description="only when the event or topic is bursting")
+    min_grade: Grade | None = Field(None, description="grade at least this severe")
+
+
+def _default_deadlines() -> dict[Grade, timedelta]:
+    return {Grade.I: timedelta(hours=1), Grade.II: timedelta(hours=1),
+            Grade.III: timedelta(hours=2), Grade.IV: timedelta(hours=2)}
+
+
+class AlertsConfig(Strict):
+    deadlines: dict[Grade, Duration] = Field(default_factory=_default_deadlines)
+    followup_every: Duration = timedelta(hours=4)
+    escalate: bool = True
+    templates_dir: str | None = Field(None, description="folder of .j2 files overriding the shipped ones")
+    rules: list[AlertRuleConfig] = Field(default_factory=list)
+
+    @field_validator("deadlines")
+    @classmethod
+    def _all_grades(cls, value: dict[Grade, timedelta]) -> dict[Grade, timedelta]:
+        merged = _default_deadlines()
+        merged.update(value)
+        return merged
+
+
+class DigestConfig(Strict):
+    time: dt.time = Field(default=dt.time(8, 0), description="local time the digest is built and sent")
+    recipients: list[str] = Field(default_factory=list)
+    top_events: int = Field(10, ge=1, le=100)
+    archive: bool = True
+
+
+class SmtpConfig(Strict):
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    username: str | None = None
+    password: SecretValue | None = None
+    security: Literal["none", "starttls", "ssl"] = "none"
+    sender: str = "yuqing@localhost"
+    timeout: Duration = timedelta(seconds=30)
+    outbox_dir: str | None = Field(None, description="write mails as .eml files here instead of sending")
+
+
+class WebhookConfig(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    kind: Literal["generic", "wecom", "dingtalk", "feishu"] = "generic"
+    url: SecretValue
+    secret: SecretValue | None = Field(None, description="signing secret (DingTalk, Feishu)")
+    timeout: Duration = timedelta(seconds=10)
+
+
+class NotifyConfig(Strict):
+    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_base: Duration = timedelta(seconds=30)
+    backoff_max: Duration = timedelta(hours=1)
+    batch_size: int = Field(100, ge=1)
+    lease: Duration = Field(timedelta(minutes=5), description="a message being sent is retried after this "
+                            "if its sender died (must exceed smtp/webhook timeouts)")
+
+
+class ReviewConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    secret_key: SecretValue | None = Field(None, description="signs session cookies; random per start if unset")
+    session_hours: float = Field(12, gt=0)
+    login_attempts_per_minute: int = Field(5, ge=1)
+    base_url: str | None = Field(None, description="public URL of the app, used in mail links")
+    inbox_days: int = Field(7, ge=1, le=3650, description="the inbox shows this many recent days unless a date "
+                            "range is chosen")
+    https_only: bool = Field(False, description="mark the session cookie Secure (behind an https proxy)")
+
+
+class ProcessConfig(Strict):
+    batch_size: int = Field(500, ge=1, le=100_000)
+    every: Duration = timedelta(minutes=1)
+    event_window: Duration = timedelta(days=3)
+    claim_lease: Duration = Field(timedelta(minutes=10), description="a batch claimed by a worker that died "
+                                  "is redone by another after this (must exceed a batch's processing time)")
+
+
+class RetentionConfig(Strict):
+    posts: Duration | None = Field(None, description="delete posts older than this (None: keep)")
+    audit: Duration | None = None
+
+
+class NlpConfig(Strict):
+    models_dir: str | None = Field(None, description="folder of trained models (default: the shipped ones)")
+    training_data: str | None = Field(None, description="folder with rumour/, topic/, sentiment/ JSONL")
+    relevance_threshold: float = Field(0.5, ge=0, le=1)
+
+
+class Config(Strict):
+    """The whole config file. ``base_dir`` is where relative paths are resolved."""
+
+    storage: StorageConfig = StorageConfig()
+    timezone: TimeZoneName = "Asia/Shanghai"
+    data_dir: str = Field("var", description="folder for the database, models, digests and logs")
+    crawl: CrawlConfig = CrawlConfig()
+    sources: list[SourceConfig] = Field(default_factory=list)
+    topics: list[TopicConfig] = Field(default_factory=list)
+    monitors: list[MonitorConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = AlertsConfig()
+    digest: DigestConfig = DigestConfig()
+    smtp: SmtpConfig = SmtpConfig()
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
+    notify: NotifyConfig = NotifyConfig()
+    review: ReviewConfig = ReviewConfig()
+    process: ProcessConfig = ProcessConfig()
+    retention: RetentionConfig = RetentionConfig()
+    nlp: NlpConfig = NlpConfig()
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def path(self, value: str | Path) -> Path:
+        """Resolve a config path against the config file's folder."""
+        candidate = Path(value).expanduser()
+        return candidate if candidate.is_absolute() else (self.base_dir / candidate)
+
+    @property
+    def database_url(self) -> str:
+        """The storage URL with a relative SQLite path resolved against ``base_dir``."""
+        url = self.storage.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+            return prefix + str(self.path(url[len(prefix):]))
+        return url
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    def source_timezone(self, source: SourceConfig) -> ZoneInfo:
+        return ZoneInfo(source.timezone or self.timezone)
