@@ -81,10 +81,13 @@ def _last_error_line(log_path: Path) -> str | None:
         lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
+    lines = [line.strip() for line in lines if line.strip()]
+    if any(line.startswith("Traceback") for line in lines):
+        return lines[-1][:500]  # an uncaught exception: its last line names it
     for line in reversed(lines):
-        if line.startswith("error:") or "ERROR" in line or "Traceback" in line:
-            return line.strip()[:500]
-    return lines[-1].strip()[:500] if lines else None
+        if line.startswith("error:") or "ERROR" in line:
+            return line[:500]
+    return lines[-1][:500] if lines else None
 
 
 def _read_stats(path: Path) -> dict[str, Any]:

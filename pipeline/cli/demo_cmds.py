@@ -50,6 +50,9 @@ def demo(
     console.print(f"  database        {paths.database}   config {paths.config}")
     users = ", ".join(name for name, _ in summary.users)
     console.print(f"  logins          {users}; password: {summary.password}")
+    if summary.crawl_errors:
+        console.print("[red]the demo's crawls failed; see the problems above[/]")
+        raise typer.Exit(1)
     if no_serve:
         console.print(f"\nreview app: yuqing --config {paths.config} serve --port {port}")
         return
