@@ -1,9 +1,14 @@
 """Relevance model: is the post about family-planning / population policy?
 
 Positives: ``topic/train.jsonl`` records with ``family_planning`` true (NLPCC-2016 target 开放二胎)
-plus our hand-written examples. Negatives: the other NLPCC targets, a fixed sample of rumour and
-sentiment texts (those files had family-planning posts removed), and hand-written hard negatives
-(拐卖人口, celebrity 二胎 gossip, 上环 the Hong Kong district). Validation: a stable md5 split (15 %)
+plus our hand-written examples. The NLPCC posts are opinions on the two-child policy only, so the
+hand-written positives cover the rest of the office's field: official notices of 卫健委/计生部门,
+complaints about subsidies, registration and social-support fees, cadre conduct, incidents at
+计生服务站/妇幼保健院, population statistics. Negatives: the other NLPCC targets, a fixed sample of
+rumour and sentiment texts (those files had family-planning posts removed), and hand-written hard
+negatives that share vocabulary with the positives (拐卖人口, celebrity 二胎 gossip, 上环 the Hong
+Kong district, other departments' notices and subsidies, hospital incidents outside maternal and
+family-planning care, economic statistics). Validation: a stable md5 split (15 %)
 of the topic file; :func:`validation_split` writes it for ``yuqing eval relevance``.
 """
 

@@ -59,11 +59,30 @@ def test_explanations_name_real_words(analyzer: Analyzer) -> None:
         "警方破获特大拐卖人口案，解救被拐妇女儿童二十余名",
         "香港上环的老字号茶餐厅今天结业，街坊排长队",
         "某当红女星晒出二胎宝宝照片，粉丝纷纷送上祝福",
+        "派出所民警成功解救一名被拐卖的妇女，犯罪嫌疑人已被批准逮捕。",
+        "上环附近的写字楼租金下跌，不少公司搬去了九龙。",
+        "县人民医院一名男子因车祸送医不治，家属质疑急诊抢救延误，医院表示将配合调查。",
     ],
 )
 def test_keyword_hits_alone_are_not_relevance(analyzer: Analyzer, text: str) -> None:
     [a] = analyzer.analyze([_post(3, text)])
     assert not a.is_relevant, (text, a.relevance)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # the office's own business; written for this test, in neither the training examples nor the demo
+        "镇卫生院计生服务室一名孕妇做产检时晕倒，因抢救不及时不幸离世，家属围堵卫生院大门",
+        "妇幼保健院产科护士将新生儿摔落在地，家属要求院方公开监控，市卫健委介入调查。",
+        "区卫健委发布三孩生育奖励申领须知，申请人需在孩子出生一年内提交材料。",
+        "县卫健局计生股长被举报违规收取生育登记费用，县纪委已立案审查。",
+        "网友吐槽：孩子的育儿补贴申请被退回三次，每次理由都不一样，基层工作人员到底懂不懂政策？",
+        "今年我省出生人口比去年减少八万人，人口自然增长率首次为负。",
+    ],
+)
+def test_office_business_is_relevant(analyzer: Analyzer, text: str) -> None:
+    [a] = analyzer.analyze([_post(4, text)])
+    assert a.is_relevant, (text, a.relevance)
 
 
 def test_reposts_share_event_and_group(analyzer: Analyzer) -> None:
