@@ -32,13 +32,23 @@ BURST_BASELINE = timedelta(hours=24)
 
 def update_events(session: Session, results: Sequence[NlpAnalysis], inputs: Sequence[PostInput],
                   *, now: datetime) -> list[int]:
-    """Create or update the events of these analysed posts; returns the touched event ids."""
+    """Create or update the events of these analysed posts; returns the touched event ids.
+
+    An event is stored once one of its posts is relevant (the office's business); after that
+    every post the clusterer puts in it is linked, relevant or not. Chatter that never touches
+    the office's field forms no stored events: at scale most posts are such singletons, and
+    storing and refreshing an event for each of them cost most of the processing time.
+    """
     keyed = [r for r in results if r.event_key]
     if not keyed:
         return []
     by_post = {p.id: p for p in inputs}
     keys = sorted({r.event_key for r in keyed if r.event_key})
     events = {e.key: e for e in session.scalars(select(Event).where(Event.key.in_(keys)))}
+    wanted = set(events) | {r.event_key for r in keyed if r.is_relevant}
+    keyed = [r for r in keyed if r.event_key in wanted]
+    if not keyed:
+        return []
     for result in keyed:
         key = result.event_key or ""
         if key not in events:

@@ -213,14 +213,25 @@ class DaemonProcess:
 
 # --- seeded posts and what became of them ------------------------------------------------
 
-FILLER_WORDS = ["地铁", "天气", "公交", "菜价", "演出", "马拉松", "图书馆", "公园", "停车", "快递", "球赛", "展览",
-                "夜市", "高铁", "台风", "花市", "咖啡", "博物馆", "跑步", "装修"]
+FILLER_WORDS = (
+    "地铁 天气 公交 菜价 演出 马拉松 图书馆 公园 停车 快递 球赛 展览 夜市 高铁 台风 花市 咖啡 博物馆 跑步 装修 "
+    "早餐 火锅 电影 小区 物业 电梯 健身 游泳 钓鱼 爬山 露营 自驾 航班 酒店 民宿 外卖 奶茶 烧烤 面馆 包子 "
+    "银行 理财 股票 基金 房价 租房 中介 装修 家具 家电 手机 电脑 相机 耳机 游戏 动漫 小说 音乐 吉他 钢琴 "
+    "篮球 足球 羽毛球 乒乓球 网球 滑雪 骑行 徒步 摄影 书法 绘画 象棋 围棋 园艺 多肉 金鱼 猫咪 狗狗 宠物 "
+    "超市 商场 打折 促销 会员 积分 优惠券 排队 堵车 限行 加油 充电桩 驾照 违章 洗车 保养 轮胎 导航 地图 "
+    "下雨 降温 雾霾 晴天 大风 暴雪 春游 秋游 赏花 灯会 庙会 年货 春联 月饼 粽子 汤圆 饺子 腊肉 咸鸭蛋"
+).split()
 
 
 def filler_text(i: int) -> str:
-    """Ordinary city chatter, different for each ``i`` (no family-planning keyword: no events)."""
-    a, b, c = (FILLER_WORDS[(i * k + k) % len(FILLER_WORDS)] for k in (1, 3, 7))
-    return f"第{i}号帖子：周末说说{a}和{b}的事，顺便聊聊{c}，编号{i * 7919 % 100003}。"
+    """Ordinary city chatter, different for each ``i``: no family-planning keyword, and no two posts
+    alike (so they form no events, as unrelated chatter does not)."""
+    import random
+
+    rng = random.Random(i)
+    words = rng.sample(FILLER_WORDS, 12)
+    return (f"今天说说{words[0]}和{words[1]}，{words[2]}{words[3]}都不错；"
+            f"{words[4]}{words[5]}{words[6]}，还有{words[7]}、{words[8]}、{words[9]}，最后聊{words[10]}{words[11]}。")
 
 
 def build_posts(n: int, *, rumours: int = 0, source: str = "seeded", prefix: str = "") -> list[Any]:
