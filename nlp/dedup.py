@@ -175,10 +175,11 @@ class WindowedLSH:
             for band in self.keys_of(sig)[0]:
                 bucket = table.get(band)
                 if type(bucket) is _Bucket:
-                    bucket.remove(key)
+                    if key in bucket:  # a bucket already at MAX_BUCKET never took this key
+                        bucket.remove(key)
                     if len(bucket) == 1:
                         table[band] = bucket[0]
-                elif bucket is not None:
+                elif bucket == key:
                     del table[band]
 
     def _similar(self, sig: np.ndarray, cands: set[Hashable], threshold: float | None
