@@ -123,12 +123,16 @@ def train_model(
     seed: int = SEED,
     keep_pipeline: bool = True,
     bundle: bool = True,
+    refit_on_validation: bool = True,
 ) -> ModelCard:
     """Fit model ``name`` and save it with its card in ``out_dir``.
 
     ``records=None`` uses the default training and validation data under ``data_dir``
     (../shared/data layout). ``extra_records`` (e.g. analysts' labels, ``{"text", "label"}``) are
     appended to the training data. Without ``val_records``, custom records get a stable 10 % holdout.
+    With the default data, a spec with ``refit_on_validation`` ships a model refit on train +
+    validation (the card's metrics stay those of the train-only fit); ``refit_on_validation=False``
+    ships the train-only fit, the one those metrics describe (``nlp.build_models --dev``).
     """
     spec = spec_for(name)
     if records is None:
@@ -151,15 +155,17 @@ def train_model(
     if len({r["label"] for r in train}) < 2:
         raise LabelError(f"{name}: training data needs at least two different labels")
 
-    params = {"C": spec.c, "max_features": spec.max_features, "min_df": 2, "sublinear_tf": True,
-              "features": "jieba words + word bigrams + char 1-3-grams", "classifier": "LogisticRegression",
-              "class_weight": spec.class_weight,
-              "seed": seed}
-    pipe = build_pipeline(spec.c, spec.max_features, seed, spec.class_weight)
-    pipe.fit([r["text"] for r in train], [r["label"] for r in train])
-    pipe.named_steps["tfidf"].stop_words_ = None  # large and only informative; not needed to predict
+    params = _params(spec, seed)
+    pipe = _fit(spec, train, seed)
+    metrics = _metrics(spec, val_parsed, _linear(pipe)) if val_parsed else {}
+    refit = records is None and spec.refit_on_validation and refit_on_validation and bool(val_parsed)
+    if refit:  # the metrics above are the train-only fit's; ship the fit on train + validation
+        train = train + val_parsed
+        pipe = _fit(spec, train, seed)
+        desc += "; the shipped model is refit on train + validation after taking the metrics"
+        params["refit_on_validation"] = True
     classes = [str(c) for c in pipe.named_steps["clf"].classes_]
-    linear = LinearModel.from_pipeline(pipe, classes)
+    linear = _linear(pipe)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -168,7 +174,6 @@ def train_model(
     if keep_pipeline:
         joblib.dump(pipe, out_dir / f"{name}.pipeline.joblib", compress=3)
     joblib.dump(linear.to_state(), out_dir / f"{name}.joblib", compress=1)
-    metrics = _metrics(spec, val_parsed, linear) if val_parsed else {}
     card = ModelCard(
         name=name, version=_version(name, train, params), created=datetime.now(UTC).isoformat(timespec="seconds"),
         data=desc + (f"; plus {len(extra)} extra labelled records" if extra else ""),
@@ -180,6 +185,36 @@ def train_model(
         write_bundle(out_dir)
     log.info("trained %s on %d records: %s", name, len(train), metrics)
     return card
+
+
+def _params(spec: ModelSpec, seed: int) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "C": spec.c, "max_features": spec.max_features, "min_df": spec.min_df, "sublinear_tf": True,
+        "features": "jieba words + word bigrams + char 1-3-grams", "classifier": "LogisticRegression",
+        "class_weight": spec.class_weight, "seed": seed,
+    }
+    if spec.neg_pos_c is not None:
+        params["neg_pos"] = f"neg-vs-pos weights from a two-class LogisticRegression, C={spec.neg_pos_c}"
+    return params
+
+
+def _fit(spec: ModelSpec, records: Sequence[Record], seed: int) -> Any:
+    """The fitted scikit-learn pipeline of ``spec`` on ``records``."""
+    pipe = build_pipeline(spec.c, spec.max_features, seed, spec.class_weight, spec.min_df)
+    texts, labels = [r["text"] for r in records], [r["label"] for r in records]
+    vec, clf = pipe.named_steps["tfidf"], pipe.named_steps["clf"]
+    x = vec.fit_transform(texts)  # the steps fitted one by one: the neg/pos fit reuses x
+    clf.fit(x, labels)
+    if spec.neg_pos_c is not None:
+        from nlp.models.sentiment import with_neg_pos
+
+        with_neg_pos(clf, x, labels, spec.neg_pos_c, seed)
+    vec.stop_words_ = None  # large and only informative; not needed to predict
+    return pipe
+
+
+def _linear(pipe: Any) -> LinearModel:
+    return LinearModel.from_pipeline(pipe, [str(c) for c in pipe.named_steps["clf"].classes_])
 
 
 def load_linear(name: str, models_dir: Path | None = None) -> LinearModel:

@@ -54,7 +54,8 @@ def text_features(text: str) -> list[str]:
     return features(tokenize(text))
 
 
-def build_pipeline(c: float, max_features: int | None, seed: int = 0, class_weight: str | None = None) -> Any:
+def build_pipeline(c: float, max_features: int | None, seed: int = 0, class_weight: str | None = None,
+                   min_df: int = 2) -> Any:
     """The scikit-learn pipeline every model uses (imports sklearn lazily)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -65,7 +66,7 @@ def build_pipeline(c: float, max_features: int | None, seed: int = 0, class_weig
             (
                 "tfidf",
                 TfidfVectorizer(
-                    analyzer=text_features, sublinear_tf=True, min_df=2, max_features=max_features,
+                    analyzer=text_features, sublinear_tf=True, min_df=min_df, max_features=max_features,
                     dtype=np.float32,
                 ),
             ),

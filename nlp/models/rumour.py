@@ -18,4 +18,9 @@ def _data(data_dir: Path) -> tuple[list[Record], list[Record], str]:
     return train, val, "rumour/train.jsonl (validation: rumour/val.jsonl)"
 
 
-SPEC = ModelSpec("rumour", ("0", "1"), "1", parse_binary, c=30.0, max_features=250_000, default_data=_data)
+# Chosen by 5-fold CV grouped by ``cluster`` on train only (macro-F1 0.876 → 0.883 for min_df 1 and
+# 400k features; C 20–50, class weights, NB weighting, feature-block weights, SVM/ridge/SGD were no
+# better). The grouped-CV learning curve is steep (60 % of the clusters: 0.832, 80 %: 0.856, all:
+# 0.876), so the shipped model is refit on train + val once the validation metrics are taken.
+SPEC = ModelSpec("rumour", ("0", "1"), "1", parse_binary, c=30.0, max_features=400_000, default_data=_data,
+                 min_df=1, refit_on_validation=True)
