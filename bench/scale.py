@@ -75,9 +75,14 @@ def seed(engine: Engine, n: int) -> float:
         raw.commit()
     finally:
         raw.close()
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE posts"))
+    vacuum(engine)
     return time.perf_counter() - started
+
+
+def vacuum(engine: Engine) -> None:
+    """VACUUM ANALYZE posts (autovacuum may be off, as on this machine: each phase starts clean)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE posts"))
 
 
 def reset(engine: Engine) -> None:
@@ -87,7 +92,7 @@ def reset(engine: Engine) -> None:
         conn.execute(text("UPDATE posts SET processed_at = NULL, claimed_by = NULL, claimed_at = NULL, "
                           "event_id = NULL"))
         conn.execute(text("DELETE FROM events"))
-        conn.execute(text("ANALYZE posts"))
+    vacuum(engine)
 
 
 def run_workers(config: Path, count: int) -> tuple[float, float]:

@@ -55,7 +55,7 @@ def worker_id() -> str:
 def load_analyzer(config: Config) -> Analyzer:
     """The NLP analyzer for this config (topics, models, event window). Models load lazily."""
     models_dir = config.path(config.nlp.models_dir) if config.nlp.models_dir else None
-    events = EventClusterer(window=config.process.event_window)
+    events = EventClusterer(window=config.process.event_window, max_items=config.process.event_index_posts)
     return Analyzer.load(config.topics, models_dir, relevance_threshold=config.nlp.relevance_threshold,
                          events=events)
 
@@ -85,7 +85,10 @@ def claim_batch(session: Session, worker: str, limit: int, *, now: datetime,
     """Claim up to ``limit`` unprocessed posts whose claim is free or older than ``lease``; returns their ids."""
     stale = now - lease
     free = and_(Post.processed_at.is_(None), or_(Post.claimed_at.is_(None), Post.claimed_at < stale))
-    candidates = select(Post.id).where(free).order_by(Post.id).limit(limit)
+    # Ordered by (processed_at, id), the columns of ix_posts_unprocessed, not by id alone: with
+    # stale statistics PostgreSQL otherwise walks the primary key past every processed post
+    # (290 ms a claim after 330,000 posts). processed_at is NULL here, so the order is by id.
+    candidates = select(Post.id).where(free).order_by(Post.processed_at, Post.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     # One statement, so the claim is atomic on SQLite too (its writers are serialised).
