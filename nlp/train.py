@@ -188,14 +188,11 @@ def train_model(
 
 
 def _params(spec: ModelSpec, seed: int) -> dict[str, Any]:
-    params: dict[str, Any] = {
+    return {
         "C": spec.c, "max_features": spec.max_features, "min_df": spec.min_df, "sublinear_tf": True,
         "features": "jieba words + word bigrams + char 1-3-grams", "classifier": "LogisticRegression",
         "class_weight": spec.class_weight, "seed": seed,
     }
-    if spec.neg_pos_c is not None:
-        params["neg_pos"] = f"neg-vs-pos weights from a two-class LogisticRegression, C={spec.neg_pos_c}"
-    return params
 
 
 def _fit(spec: ModelSpec, records: Sequence[Record], seed: int) -> Any:
@@ -203,12 +200,7 @@ def _fit(spec: ModelSpec, records: Sequence[Record], seed: int) -> Any:
     pipe = build_pipeline(spec.c, spec.max_features, seed, spec.class_weight, spec.min_df)
     texts, labels = [r["text"] for r in records], [r["label"] for r in records]
     vec, clf = pipe.named_steps["tfidf"], pipe.named_steps["clf"]
-    x = vec.fit_transform(texts)  # the steps fitted one by one: the neg/pos fit reuses x
-    clf.fit(x, labels)
-    if spec.neg_pos_c is not None:
-        from nlp.models.sentiment import with_neg_pos
-
-        with_neg_pos(clf, x, labels, spec.neg_pos_c, seed)
+    clf.fit(vec.fit_transform(texts), labels)
     vec.stop_words_ = None  # large and only informative; not needed to predict
     return pipe
 

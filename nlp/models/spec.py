@@ -24,9 +24,6 @@ class ModelSpec:
     default_data: Callable[[Path], tuple[list[Record], list[Record], str]]
     class_weight: str | None = None  # "balanced" where the training mix is deliberately imbalanced
     min_df: int = 2
-    # Sentiment: C of a second, two-class neg-vs-pos model over the same features that decides between
-    # neg and pos (see nlp.models.sentiment.with_neg_pos); None for the other models.
-    neg_pos_c: float | None = None
     # After the validation metrics are taken, fit the shipped model again on train + validation data
     # (where the learning curve is still steep; the card says so and keeps the train-only metrics).
     refit_on_validation: bool = False

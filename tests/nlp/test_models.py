@@ -157,41 +157,6 @@ def test_analyzer_uses_retrained_model_and_shipped_rest(tmp_path: Path) -> None:
     assert a.category == "demand"
 
 
-def _tiny_sentiment_records() -> list[dict]:
-    neg = ["太差了，再也不来{}", "服务态度恶劣，失望{}", "难吃，送餐还慢{}", "房间很脏，差评{}"]
-    pos = ["很好吃，推荐{}", "服务周到，满意{}", "环境不错，下次还来{}", "送餐很快，好评{}"]
-    neu = ["今天是周三{}", "明天会下雨吗{}"]
-    out = []
-    for i in range(10):
-        out += [{"text": neg[i % 4].format(i), "label": "neg"}, {"text": pos[i % 4].format(i), "label": "pos"}]
-        if i % 2 == 0:
-            out.append({"text": neu[i % 4 // 2].format(i), "label": "neu"})
-    return out
-
-
-def test_sentiment_neg_pos_odds_are_the_two_class_models(tmp_path: Path) -> None:
-    """neg vs pos is decided by a two-class fit on the polar records; the pipeline and the shipped
-    linear form still agree."""
-    import joblib
-    from sklearn.linear_model import LogisticRegression
-
-    from nlp.models import SPECS
-
-    recs = _tiny_sentiment_records()
-    train_model("sentiment", recs, tmp_path, val_records=recs, keep_pipeline=True)
-    pipe = joblib.load(tmp_path / "sentiment.pipeline.joblib")
-    linear = load_linear("sentiment", tmp_path)
-    texts = ["差评，太慢了", "好评，很满意", "今天周三"]
-    got = linear.predict_proba_features([features(tokenize(t)) for t in texts])
-    np.testing.assert_allclose(got, pipe.predict_proba(texts), atol=1e-4)
-    vec = pipe.named_steps["tfidf"]
-    polar = [r for r in recs if r["label"] != "neu"]
-    two = LogisticRegression(C=SPECS["sentiment"].neg_pos_c, max_iter=3000, random_state=0)
-    two.fit(vec.transform([r["text"] for r in polar]), [r["label"] == "pos" for r in polar])
-    neg, pos = linear.classes.index("neg"), linear.classes.index("pos")
-    expected = two.decision_function(vec.transform(texts))
-    np.testing.assert_allclose(np.log(got[:, pos] / got[:, neg]), expected, atol=1e-3)
-
 
 @pytest.mark.shared_data
 def test_refit_on_validation_only_with_the_default_data(shared_data: Path, tmp_path: Path) -> None:
