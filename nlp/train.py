@@ -295,4 +295,9 @@ def evaluate_model(name: str, records: Iterable[Record], models_dir: Path | None
     parsed = parse_records(name, records)
     if not parsed:
         raise LabelError(f"{name}: no labelled records to evaluate")
+    card = load_card(name, models_dir)
+    if card is not None and card.params.get("refit_on_validation"):
+        log.warning("the %s model was refit on its validation split too: scores on that split are not "
+                    "development numbers (build train-only models with `python -m nlp.build_models --dev "
+                    "--out build/dev` and evaluate those with --models build/dev)", name)
     return _metrics(spec, parsed, load_linear(name, models_dir))

@@ -62,6 +62,10 @@ def char_ngram_keys(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 _MIX = np.int64(-7046029254386353131)  # odd 64-bit constant (Fibonacci hashing)
 
 
+def _bits(n_keys: int) -> int:
+    return max(4, int(n_keys * 3).bit_length())  # load factor below 1/3
+
+
 class IntTable:
     """A vectorised open-addressing hash table int64 key → int64 value (-1: absent).
 
@@ -70,11 +74,38 @@ class IntTable:
     """
 
     def __init__(self, keys: np.ndarray, values: np.ndarray) -> None:
-        bits = max(4, int(len(keys) * 3).bit_length())  # load factor below 1/3
+        """Build the table from distinct ``keys``.
+
+        Linear probing, built without a loop over rounds: taking the keys in order of their home
+        slot, each lands at ``max(home, previous position + 1)``, i.e. ``i + cummax(home - i)``
+        (it is built at every analyzer start, so this matters for cold start). The few keys pushed
+        past the end of the array wrap around through :meth:`_insert`.
+        """
+        bits = _bits(len(keys))
         self.shift = np.int64(64 - bits)
         self.mask = np.int64((1 << bits) - 1)
         self.keys = np.full(1 << bits, -1, dtype=np.int64)
         self.values = np.full(1 << bits, -1, dtype=np.int64)
+        if not len(keys):
+            return
+        order = self.order(keys)
+        home = self._home(keys)
+        rank = np.arange(len(keys))
+        pos = np.maximum.accumulate(home[order] - rank) + rank
+        fits = pos <= self.mask
+        self.keys[pos[fits]] = keys[order[fits]]
+        self.values[pos[fits]] = values[order[fits]]
+        rest = order[~fits]
+        self._insert(keys[rest], values[rest])
+
+    @staticmethod
+    def order(keys: np.ndarray) -> np.ndarray:
+        """The order in which the table places ``keys`` (by home slot). Keys saved in this order
+        make the next build's sort a linear pass (a stable sort of sorted input)."""
+        return np.argsort(IntTable._slots(keys, _bits(len(keys))), kind="stable")
+
+    def _insert(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Insert keys one probing round at a time (all rounds vectorised over the keys)."""
         pending = np.arange(len(keys))
         slots = self._home(keys)
         while len(pending):
@@ -90,9 +121,13 @@ class IntTable:
             pending = pending[~placed[pending]]
             slots[pending] = (slots[pending] + 1) & self.mask
 
-    def _home(self, keys: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _slots(keys: np.ndarray, bits: int) -> np.ndarray:
         with np.errstate(over="ignore"):
-            return ((keys * _MIX) >> self.shift) & self.mask
+            return ((keys * _MIX) >> np.int64(64 - bits)) & np.int64((1 << bits) - 1)
+
+    def _home(self, keys: np.ndarray) -> np.ndarray:
+        return self._slots(keys, 64 - int(self.shift))
 
     def get(self, queries: np.ndarray) -> np.ndarray:
         out = np.full(len(queries), -1, dtype=np.int64)
@@ -128,8 +163,10 @@ def _word_index(terms: Sequence[str], word_cols: np.ndarray) -> dict[str, Any]:
             bcols.append(col)
     unigram_col = np.full(len(ids), -1, dtype=np.int64)
     unigram_col[list(uni)] = list(uni.values())
-    return {"words": "\n".join(ids), "unigram_col": unigram_col,
-            "bigram_keys": np.asarray(bkeys, dtype=np.int64), "bigram_cols": np.asarray(bcols, dtype=np.int64)}
+    keys, cols = np.asarray(bkeys, dtype=np.int64), np.asarray(bcols, dtype=np.int64)
+    order = IntTable.order(keys)  # saved in table order: faster load
+    return {"words": "\n".join(ids), "unigram_col": unigram_col, "bigram_keys": keys[order],
+            "bigram_cols": cols[order]}
 
 
 def explainable_mask(terms: Sequence[str]) -> np.ndarray:
@@ -152,7 +189,7 @@ class FeatureSpace:
             is_char = np.fromiter(map(is_char_term, terms), dtype=bool, count=len(terms))
             char_cols = np.flatnonzero(is_char)
             keys = np.fromiter((char_key(terms[j][1:]) for j in char_cols), dtype=np.int64, count=len(char_cols))
-            order = np.argsort(keys)
+            order = IntTable.order(keys)  # saved in table order: faster load
             extra = {"char_keys": keys[order], "char_cols": char_cols[order], "explainable": explainable_mask(terms),
                      **_word_index(terms, np.flatnonzero(~is_char))}
         self._extra = extra
