@@ -125,3 +125,18 @@ def test_posts_of_one_forum_thread_share_an_event() -> None:
     assert a.event_key == b.event_key == "E1"
     apart = Analyzer.load(TOPICS).analyze([replace(p, thread=None) for p in posts])
     assert apart[0].event_key != apart[1].event_key  # without the thread the reply is its own event
+
+
+@pytest.mark.parametrize(
+    ("text", "is_rumour"),
+    [  # family-planning posts (none in the rumour data): the topic's vocabulary alone is no rumour
+        ("市卫健委公告：今年的计划生育奖励扶助资金已经拨付到各区，扶助对象可到银行查询到账情况。", False),
+        ("县统计局发布人口抽样调查结果，全县出生人口同比减少百分之五，老龄人口比重上升。", False),
+        ("妇幼保健院举办孕妇学校公益课堂，讲解分娩知识和新生儿护理，欢迎准爸妈报名。", False),
+        ("紧急扩散！听说下个月开始生三胎的要交二十万保证金，村里已经在登记了，赶紧转发！", True),
+        ("内部消息：育儿补贴马上要取消了，已经申请的也不发了，大家快转告身边有孩子的家庭！", True),
+    ],
+)
+def test_rumour_in_the_office_field(analyzer: Analyzer, text: str, is_rumour: bool) -> None:
+    [a] = analyzer.analyze([_post(6, text)])
+    assert (a.rumour >= 0.5) == is_rumour, (text, a.rumour)
