@@ -9,6 +9,11 @@ Files in a models directory, per model ``NAME``:
   with the default models, to keep the package small; ``keep_pipeline=False``),
 - ``NAME.card.json``: the :class:`ModelCard`.
 
+A card's metrics are always those of a fit that never saw the validation data. Models whose spec
+sets ``refit_on_validation`` (rumour, relevance, sentiment: their learning curves are still steep)
+are then fitted again on train + validation for shipping; ``refit_on_validation=False``
+(``python -m nlp.build_models --dev``) keeps the train-only fit, for development numbers.
+
 Metrics (:func:`evaluate_model`) are exactly ``n, accuracy, precision, recall, f1, macro_f1``. For
 the binary models precision/recall/f1 are those of the positive class (label 1). For sentiment and
 category they are macro averages over the classes present in the file's labels; a sentiment file
