@@ -99,8 +99,10 @@ class EventClusterer:
             self.event_of = {k: e for k, e in self.event_of.items() if k in live}
             self.group_of = {k: g for k, g in self.group_of.items() if k in live}
             self.long &= live
+            # a thread is kept while it is recent and its event still has a post in the index
             horizon = (self.lsh.latest or when) - self.lsh.window
-            self.thread_event = {t: v for t, v in self.thread_event.items() if v[1] >= horizon}
+            events = set(self.event_of.values())
+            self.thread_event = {t: v for t, v in self.thread_event.items() if v[1] >= horizon and v[0] in events}
         return EventAssignment(event, f"D{group}", is_new)
 
     def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_words: Sequence[int],

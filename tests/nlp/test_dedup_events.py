@@ -116,3 +116,11 @@ def test_thread_forgotten_after_the_window() -> None:
     assert clusterer.add("c", sig, len(set(reply)), T0 + timedelta(minutes=55), thread="th").event_key == "Eb"
     late = clusterer.add("d", signatures([words])[0], len(set(words)), T0 + timedelta(hours=3), thread="th")
     assert late.event_key == "Ed" and late.is_new_event
+
+
+def test_thread_map_is_bounded_with_the_index() -> None:
+    clusterer = EventClusterer(max_items=50)
+    for i in range(400):  # one post per thread, all distinct and recent
+        words = [f"词{i}", f"话{i}", f"事{i}", f"帖{i}"]
+        clusterer.add(i, signatures([words])[0], 4, T0 + timedelta(seconds=i), thread=f"t{i}")
+    assert len(clusterer.thread_event) <= 2 * 50 + 1
