@@ -213,14 +213,18 @@ class DaemonProcess:
 
 # --- seeded posts and what became of them ------------------------------------------------
 
-FILLER_WORDS = (
-    "地铁 天气 公交 菜价 演出 马拉松 图书馆 公园 停车 快递 球赛 展览 夜市 高铁 台风 花市 咖啡 博物馆 跑步 装修 "
-    "早餐 火锅 电影 小区 物业 电梯 健身 游泳 钓鱼 爬山 露营 自驾 航班 酒店 民宿 外卖 奶茶 烧烤 面馆 包子 "
-    "银行 理财 股票 基金 房价 租房 中介 装修 家具 家电 手机 电脑 相机 耳机 游戏 动漫 小说 音乐 吉他 钢琴 "
-    "篮球 足球 羽毛球 乒乓球 网球 滑雪 骑行 徒步 摄影 书法 绘画 象棋 围棋 园艺 多肉 金鱼 猫咪 狗狗 宠物 "
-    "超市 商场 打折 促销 会员 积分 优惠券 排队 堵车 限行 加油 充电桩 驾照 违章 洗车 保养 轮胎 导航 地图 "
-    "下雨 降温 雾霾 晴天 大风 暴雪 春游 秋游 赏花 灯会 庙会 年货 春联 月饼 粽子 汤圆 饺子 腊肉 咸鸭蛋"
-).split()
+FILLER_WORDS = [
+    "地铁", "天气", "公交", "菜价", "演出", "马拉松", "图书馆", "公园", "停车", "快递", "球赛", "展览",
+    "夜市", "高铁", "台风", "花市", "咖啡", "博物馆", "跑步", "装修", "早餐", "火锅", "电影", "小区",
+    "物业", "电梯", "健身", "游泳", "钓鱼", "爬山", "露营", "自驾", "航班", "酒店", "民宿", "外卖",
+    "奶茶", "烧烤", "面馆", "包子", "银行", "理财", "股票", "基金", "房价", "租房", "中介", "装修",
+    "家具", "家电", "手机", "电脑", "相机", "耳机", "游戏", "动漫", "小说", "音乐", "吉他", "钢琴",
+    "篮球", "足球", "羽毛球", "乒乓球", "网球", "滑雪", "骑行", "徒步", "摄影", "书法", "绘画", "象棋",
+    "围棋", "园艺", "多肉", "金鱼", "猫咪", "狗狗", "宠物", "超市", "商场", "打折", "促销", "会员",
+    "积分", "优惠券", "排队", "堵车", "限行", "加油", "充电桩", "驾照", "违章", "洗车", "保养", "轮胎",
+    "导航", "地图", "下雨", "降温", "雾霾", "晴天", "大风", "暴雪", "春游", "秋游", "赏花", "灯会",
+    "庙会", "年货", "春联", "月饼", "粽子", "汤圆", "饺子", "腊肉", "咸鸭蛋",
+]
 
 
 def filler_text(i: int) -> str:
@@ -333,3 +337,20 @@ class TcpProxy:
             for s in (src, dst):
                 with suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+
+
+def fresh_postgres(url: str) -> Engine:
+    """The session's PostgreSQL test database emptied, scheduler jobs included (their table is
+    APScheduler's, not in our models, so the shared fixtures leave it); returns an engine."""
+    from sqlalchemy import inspect, text
+
+    from pipeline.db import make_engine
+    from pipeline.scheduler import JOBS_TABLE
+    from tests.conftest import _truncate
+
+    engine = make_engine(url)
+    _truncate(engine)
+    if inspect(engine).has_table(JOBS_TABLE):
+        with engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM {JOBS_TABLE}"))
+    return engine

@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.db import make_engine
 from tests.alerts.seeding import smtp_server
-from tests.conftest import _truncate
-from tests.pipeline.daemon_support import DaemonProcess, scalar, seed_posts, wait_until, write_config
+from tests.pipeline.daemon_support import DaemonProcess, fresh_postgres, scalar, seed_posts, wait_until, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -24,8 +22,7 @@ RUMOURS = 4
 
 def test_sigkill_mid_processing_then_restart_each_post_once_each_alert_mailed_once(
         pg_migrated: str, tmp_path: Path) -> None:
-    engine = make_engine(pg_migrated)
-    _truncate(engine)
+    engine = fresh_postgres(pg_migrated)
     assert seed_posts(pg_migrated, POSTS, rumours=RUMOURS) == POSTS
     processed = "SELECT count(*) FROM posts WHERE processed_at IS NOT NULL"
     with smtp_server() as (controller, sink):

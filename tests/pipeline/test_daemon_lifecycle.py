@@ -13,8 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from pipeline.db import make_engine
 from pipeline.scheduler import JOBS_TABLE
 from tests.alerts.seeding import free_port
-from tests.conftest import _truncate
-from tests.pipeline.daemon_support import DaemonProcess, scalar, wait_until, write_config
+from tests.pipeline.daemon_support import DaemonProcess, fresh_postgres, scalar, wait_until, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +27,7 @@ def _runs(engine, job: str) -> int:  # type: ignore[no-untyped-def]
 @pytest.mark.postgres
 def test_two_daemons_one_leader_sigterm_stops_cleanly_and_the_other_takes_over(pg_migrated: str,
                                                                                 tmp_path: Path) -> None:
-    engine = make_engine(pg_migrated)
-    _truncate(engine)
+    engine = fresh_postgres(pg_migrated)
     config = write_config(tmp_path, pg_migrated, sources=[], smtp_port=free_port(), **FAST)
     with DaemonProcess(config, tmp_path / "a.log") as a:
         wait_until(lambda: "leading: scheduler started" in a.log(), 60, what="the first daemon to lead")

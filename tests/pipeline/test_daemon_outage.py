@@ -15,11 +15,11 @@ from sqlalchemy.engine import make_url
 from pipeline.db import make_engine, session_factory
 from pipeline.store.posts import add_posts
 from tests.alerts.seeding import smtp_server
-from tests.conftest import _truncate
 from tests.pipeline.daemon_support import (
     DaemonProcess,
     TcpProxy,
     build_posts,
+    fresh_postgres,
     scalar,
     seed_posts,
     wait_until,
@@ -70,8 +70,7 @@ def test_sqlite_locked_for_a_while_jobs_retry_and_catch_up(sqlite_url: str, tmp_
 
 @pytest.mark.postgres
 def test_postgres_unreachable_for_a_while_jobs_retry_and_catch_up(pg_migrated: str, tmp_path: Path) -> None:
-    engine = make_engine(pg_migrated)
-    _truncate(engine)
+    engine = fresh_postgres(pg_migrated)
     url = make_url(pg_migrated)
     proxy = TcpProxy(url.port or 5432)
     proxy.start()

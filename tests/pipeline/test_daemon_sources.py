@@ -23,7 +23,7 @@ from pipeline.models import CrawlRun, JobRun, Post, Source
 from pipeline.status import collect_status
 from tests.alerts.seeding import free_port
 from tests.conftest import FakeClock
-from tests.pipeline.daemon_support import RUMOURS, hanging_server, list_source, news_site, write_config
+from tests.pipeline.daemon_support import RUMOURS, fresh_postgres, hanging_server, list_source, news_site, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -84,11 +84,7 @@ def test_source_down_for_hours_is_unhealthy_and_the_others_are_not(sqlite_url: s
 def test_a_crawl_that_hangs_is_killed_at_its_time_limit(db_url: str, tmp_path: Path, clock: FakeClock,
                                                        bound: list[Runtime]) -> None:
     if db_url.startswith("postgresql"):
-        from tests.conftest import _truncate
-
-        engine = make_engine(db_url)
-        _truncate(engine)
-        engine.dispose()
+        fresh_postgres(db_url).dispose()
     with hanging_server() as url:
         config = write_config(tmp_path, db_url, smtp_port=free_port(),
                               sources=[list_source("silent", url + "/news/", every="10m")],

@@ -11,7 +11,7 @@ from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 from pipeline.scheduler import DIGEST_GRACE_S, JOBS_TABLE, MISFIRE_GRACE_S, job_specs, sync_jobs
 
@@ -34,6 +34,9 @@ def test_sync_keeps_unchanged_jobs_and_their_next_runs(engine: Engine, make_conf
                          process={"every": "2m"}, digest={"time": "08:30"})
     tz = config.tz
     start = datetime.now(tz).replace(microsecond=0) + timedelta(days=1)
+    with engine.begin() as conn:  # jobs a daemon test left in the session's PostgreSQL database
+        if inspect(engine).has_table(JOBS_TABLE):
+            conn.execute(text(f"DELETE FROM {JOBS_TABLE}"))
     scheduler = _paused(engine, tz)
     try:
         changes = sync_jobs(scheduler, job_specs(config), now=start)
