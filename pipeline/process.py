@@ -30,6 +30,7 @@ from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.events import update_events
 from pipeline.models import Analysis, Notification, Post, Source, utcnow
+from pipeline.procs import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +125,7 @@ def _alive(pid_text: str) -> bool:
         pid = int(pid_text)
     except ValueError:
         return True  # not one of ours (another naming scheme): leave it to the lease
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def _inputs(session: Session, ids: Sequence[int]) -> list[PostInput]:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.jobs import DB_ERRORS, Runtime, bind_runtime
+from pipeline.procs import pid_alive
 from pipeline.store.jobs import acquire_lease, lease_holder, release_lease, take_lease
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ class Daemon:
             return False
         host, _, rest = holder.partition(":")
         pid = rest.partition(":")[0]
-        if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
+        if host != socket.gethostname() or not pid.isdigit() or pid_alive(int(pid)):
             return False
         taken = take_lease(session, LEASE_NAME, holder, self.holder, self.lease_ttl)
         if taken:
@@ -265,17 +266,6 @@ class Daemon:
         except DB_ERRORS as exc:
             log.warning("could not release the lease; it expires by itself", extra={"error": str(exc)})
 
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def install_signal_handlers(daemon: Daemon) -> None:
