@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ from pipeline.config import Config, default_config
 from pipeline.db import make_engine, session_factory
 from pipeline.migrate import upgrade
 from pipeline.models import Base
+from pipeline.scheduler import JOBS_TABLE
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -62,7 +63,10 @@ def pg_migrated(pg_server: str) -> str:
 
 
 def _truncate(engine: Engine) -> None:
+    """Empty every table, APScheduler's job table too (a shared test database keeps it)."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    if inspect(engine).has_table(JOBS_TABLE):
+        tables.append(JOBS_TABLE)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
