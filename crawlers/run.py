@@ -74,14 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return crawl(args.config, args.source, args.stats_file, args.log_level)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        parser.exit(2, f"error: {exc}\n")  # the parent reports this line as the crawl's error
     except KeyError:
-        print(f"error: no source named {args.source!r} in {args.config}", file=sys.stderr)
-        return 2
+        parser.exit(2, f"error: no source named {args.source!r} in {args.config}\n")
     except (YuqingError, RedisError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        parser.exit(1, f"error: {exc}\n")
 
 
 if __name__ == "__main__":
