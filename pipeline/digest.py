@@ -261,13 +261,21 @@ def enqueue_digest(session: Session, config: Config, result: DigestResult, *, no
     return written
 
 
+def publish_digest(session: Session, config: Config, day: date, *, now: datetime,
+                   send: bool) -> tuple[DigestResult, int]:
+    """Build a day's digest, archive it (if ``digest.archive``) and, with ``send``, queue its
+    mails; returns the digest and how many mails were newly queued."""
+    result = build_digest(session, config, day)
+    if config.digest.archive:
+        archive_digest(session, result, now=now)
+    queued = enqueue_digest(session, config, result, now=now) if send else 0
+    return result, queued
+
+
 def send_daily_digest(factory: sessionmaker[Session], config: Config, *, now: datetime) -> DigestReport:
     """The scheduled job: build yesterday's digest (local time), archive it and queue its mails."""
     day = now.astimezone(config.tz).date() - timedelta(days=1)
     with transaction(factory) as session:
-        result = build_digest(session, config, day)
-        if config.digest.archive:
-            archive_digest(session, result, now=now)
-        queued = enqueue_digest(session, config, result, now=now)
+        _, queued = publish_digest(session, config, day, now=now, send=True)
     log.info("digest built", extra={"day": str(day), "queued": queued})
     return DigestReport(day=day.isoformat(), archived=config.digest.archive, queued=queued)

@@ -216,6 +216,3 @@ def process_pending(factory: sessionmaker[Session], config: Config, *, analyzer:
 def _queued(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Notification)) or 0
 
-
-def pending_posts(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Post).where(Post.processed_at.is_(None))) or 0

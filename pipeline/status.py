@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.models import Alert, Event, Notification, Post, Source
+from pipeline.models import Alert, Event, Source
 from pipeline.scheduler import JOBS_TABLE, LEASE_NAME
 from pipeline.store.jobs import last_runs, lease_holder
+from pipeline.store.outbox import status_counts
+from pipeline.store.posts import unprocessed_count
 
 
 @dataclass
@@ -60,13 +62,10 @@ def collect_status(engine: Engine, factory: sessionmaker[Session], *, now: datet
             report.jobs.append(JobStatus(name=name, next_run=next_runs.get(name),
                                          last_run=run.started_at if run else None,
                                          ok=run.ok if run else None, message=run.message if run else None))
-        report.pending_posts = session.scalar(
-            select(func.count()).select_from(Post).where(Post.processed_at.is_(None))) or 0
-        report.pending_notifications = session.scalar(
-            select(func.count()).select_from(Notification).where(Notification.status.in_(["pending", "sending"]))
-        ) or 0
-        report.dead_notifications = session.scalar(
-            select(func.count()).select_from(Notification).where(Notification.status == "dead")) or 0
+        report.pending_posts = unprocessed_count(session)
+        outbox = status_counts(session)
+        report.pending_notifications = outbox.get("pending", 0) + outbox.get("sending", 0)
+        report.dead_notifications = outbox.get("dead", 0)
         report.sources = list(session.scalars(select(Source).order_by(Source.name)))
         rows = session.execute(
             select(Alert.id, Alert.grade, Event.title, Alert.monitor, Alert.due_at)

@@ -69,7 +69,7 @@ def digest(
 ) -> None:
     """Build the daily digest; archive it, and send it and/or write it."""
     from pipeline.db import transaction
-    from pipeline.digest import archive_digest, build_digest, enqueue_digest
+    from pipeline.digest import publish_digest
     from pipeline.outbox import deliver_due
 
     config = state(ctx).config()
@@ -79,10 +79,7 @@ def digest(
         raise fail("digest.recipients is empty: add who should get the digest, or leave out --send")
     with database(config) as (_, factory):
         with transaction(factory) as session:
-            result = build_digest(session, config, chosen)
-            if config.digest.archive:
-                archive_digest(session, result, now=now)
-            queued = enqueue_digest(session, config, result, now=now) if send else 0
+            result, queued = publish_digest(session, config, chosen, now=now, send=send)
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             body = result.text if out.suffix == ".txt" else result.standalone_html()

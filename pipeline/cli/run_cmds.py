@@ -28,17 +28,17 @@ def process(ctx: typer.Context) -> None:
     from pipeline.models import utcnow
     from pipeline.process import (
         load_analyzer,
-        pending_posts,
         process_pending,
         rebuild_event_index,
         release_dead_claims,
     )
+    from pipeline.store.posts import unprocessed_count
 
     config = state(ctx).config()
     with database(config) as (_, factory):
         with transaction(factory) as session:
             release_dead_claims(session)  # a worker killed on this machine left its batch claimed
-            pending = pending_posts(session)
+            pending = unprocessed_count(session)
         if pending == 0:
             console.print("nothing to process")
             return

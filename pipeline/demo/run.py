@@ -87,12 +87,10 @@ def run_demo(out: Path, *, step: Step = lambda _: None) -> tuple[DemoSummary, Co
 
 def _write_digest(factory: sessionmaker[Session], config: Config, day: date, path: Path) -> Path:
     """Build today's digest, archive it, queue its mails and write it as a standalone HTML file."""
-    from pipeline.digest import archive_digest, build_digest, enqueue_digest
+    from pipeline.digest import publish_digest
 
     with transaction(factory) as session:
-        result = build_digest(session, config, day)
-        archive_digest(session, result, now=utcnow())
-        enqueue_digest(session, config, result, now=utcnow())
+        result, _ = publish_digest(session, config, day, now=utcnow(), send=True)
     path.write_text(result.standalone_html(), encoding="utf-8")
     return path
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.models import Post, utcnow
@@ -128,3 +128,8 @@ def thread_floors(session: Session, thread_url: str) -> set[int]:
     """The floors of a forum thread that are stored already."""
     rows = session.scalars(select(Post.floor).where(Post.thread_url == thread_url, Post.floor.is_not(None)))
     return {int(f) for f in rows if f is not None}
+
+
+def unprocessed_count(session: Session) -> int:
+    """Posts waiting for analysis (new or updated)."""
+    return session.scalar(select(func.count()).select_from(Post).where(Post.processed_at.is_(None))) or 0
