@@ -18,7 +18,6 @@ from typing import Any
 
 import psycopg
 from psycopg.errors import UniqueViolation
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -30,15 +29,47 @@ COLUMNS = ("source_id", "url", "content_hash", "title", "text", "author", "publi
 _SQLITE_INSERT = (f"INSERT INTO posts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
                   "ON CONFLICT (url) DO NOTHING")
 _EMPTY_JSON = "{}"
+_PG_EXISTING = "SELECT id, url, content_hash FROM posts WHERE url = ANY(%s)"
+_PG_IDS = "SELECT id FROM posts WHERE url = ANY(%s)"
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
-    """The text SQLAlchemy's SQLite DATETIME stores for an aware time, in UTC."""
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _sqlite_in(columns: str, n: int) -> str:
+    return f"SELECT {columns} FROM posts WHERE url IN ({', '.join('?' * n)})"
+
+
+def existing_posts(session: Session, urls: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """``url -> (id, content_hash)`` of the stored posts among ``urls`` (at most a batch of them).
+
+    Plain driver SQL: compiling an expanding ``IN`` of a thousand parameters in SQLAlchemy
+    costs more than the lookup itself.
+    """
+    if not urls:
+        return {}
+    conn = session.connection()
+    if _is_postgres(session):
+        found = conn.exec_driver_sql(_PG_EXISTING, (list(urls),))
+    else:
+        found = conn.exec_driver_sql(_sqlite_in("id, url, content_hash", len(urls)), tuple(urls))
+    return {url: (id_, digest) for id_, url, digest in found}
+
+
+def _sqlite_time(value: datetime | None, seen: dict[datetime, str]) -> str | None:
+    """The text SQLAlchemy's SQLite DATETIME stores for an aware time, in UTC.
+
+    ``seen`` remembers conversions within a batch, whose posts mostly share one fetch time.
+    """
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: yuqing stores timezone-aware times only")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    text = seen.get(value)
+    if text is None:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: yuqing stores timezone-aware times only")
+        text = seen[value] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return text
 
 
 def _json(value: dict[str, Any]) -> str:
@@ -49,17 +80,27 @@ def insert_new_posts(session: Session, rows: Sequence[dict[str, Any]]) -> list[i
     """Insert rows (dicts keyed by `COLUMNS`); returns the ids of the rows actually inserted."""
     if not rows:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        _copy_postgres(session, rows)
-    else:
-        values = [(r["source_id"], r["url"], r["content_hash"], r["title"], r["text"], r["author"],
-                   _sqlite_time(r["published_at"]), _sqlite_time(r["fetched_at"]), r["thread_url"], r["floor"],
-                   _json(r["extra"])) for r in rows]
-        session.connection().exec_driver_sql(_SQLITE_INSERT, values)
-    # The caller checked these URLs were new; a concurrent writer's copy of one would be
-    # counted here too, which only shifts a count, never stores anything twice.
+    conn = session.connection()
     urls = [r["url"] for r in rows]
-    return list(session.scalars(select(Post.id).where(Post.url.in_(urls))))
+    if _is_postgres(session):
+        _copy_postgres(session, rows)
+        # The caller checked these URLs were new; a concurrent writer's copy of one would be
+        # counted here too, which only shifts a count, never stores anything twice.
+        return list(conn.exec_driver_sql(_PG_IDS, (urls,)).scalars())
+    seen: dict[datetime, str] = {}
+    values = [(r["source_id"], r["url"], r["content_hash"], r["title"], r["text"], r["author"],
+               _sqlite_time(r["published_at"], seen), _sqlite_time(r["fetched_at"], seen), r["thread_url"],
+               r["floor"], _json(r["extra"])) for r in rows]
+    raw = conn.connection.driver_connection
+    assert raw is not None, "a live SQLite connection"
+    before = raw.total_changes
+    conn.exec_driver_sql(_SQLITE_INSERT, values)
+    if raw.total_changes - before == len(rows):
+        # Every row went in while this transaction holds SQLite's single write lock, so
+        # their rowids are consecutive (max + 1 each) and end at the last one inserted.
+        last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        return list(range(last - len(rows) + 1, last + 1))
+    return list(conn.exec_driver_sql(_sqlite_in("id", len(urls)), tuple(urls)).scalars())
 
 
 def _check_aware(value: datetime | None) -> datetime | None:

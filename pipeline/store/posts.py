@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.models import Post, utcnow
-from pipeline.store.bulk import insert_new_posts
+from pipeline.store.bulk import existing_posts, insert_new_posts
 from pipeline.store.hashing import content_hash, content_urn
 from pipeline.store.sources import ensure_source
 
@@ -87,12 +87,7 @@ def _add_batch(session: Session, batch: Sequence[PostIn], kind: str, source_cach
             "published_at": post.published_at, "fetched_at": post.fetched_at or now,
             "thread_url": post.thread_url, "floor": post.floor, "extra": post.extra,
         }
-    existing = {
-        url: (id_, digest)
-        for id_, url, digest in session.execute(
-            select(Post.id, Post.url, Post.content_hash).where(Post.url.in_(list(rows)))
-        )
-    }
+    existing = existing_posts(session, list(rows))
     result = AddResult()
     fresh = [row for url, row in rows.items() if url not in existing]
     changed = [(existing[url][0], row) for url, row in rows.items()

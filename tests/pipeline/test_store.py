@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +12,7 @@ from pipeline.db import transaction
 from pipeline.exceptions import DuplicateUser, YuqingError
 from pipeline.models import AuditEntry, CrawlRun, Post, Source
 from pipeline.store import audit
+from pipeline.store.bulk import insert_new_posts
 from pipeline.store.posts import add_posts, known_urls, thread_floors
 from pipeline.store.sources import CrawlOutcome, ensure_source, finish_crawl_run, start_crawl_run
 from pipeline.store.users import add_user, authenticate
@@ -31,6 +34,36 @@ def test_add_posts_deduplicates_by_url(factory: sessionmaker[Session]) -> None:
     assert (again.new, again.updated, again.unchanged) == (0, 0, 30)
     with factory() as s:
         assert count(s) == 30
+
+
+def test_new_ids_are_the_ids_of_the_posts_stored(factory: sessionmaker[Session]) -> None:
+    old = make_posts(4)
+    with transaction(factory) as s:
+        add_posts(s, old)
+    fresh = make_posts(5)
+    with transaction(factory) as s:
+        result = add_posts(s, [old[0], *fresh[:3], old[1], *fresh[3:]], batch_size=4)
+    with factory() as s:
+        stored = {url: id_ for url, id_ in s.execute(select(Post.url, Post.id))}
+    assert sorted(result.new_ids) == sorted(stored[p.url] for p in fresh)
+
+
+def test_a_url_stored_meanwhile_by_another_writer_is_not_stored_twice(factory: sessionmaker[Session]) -> None:
+    """insert_new_posts after the caller's check: a concurrent copy of one URL is skipped, not an error."""
+    (taken,) = make_posts(1)
+    with transaction(factory) as s:
+        (taken_id,) = add_posts(s, [taken]).new_ids
+        source_id = s.get_one(Post, taken_id).source_id
+    now = datetime(2026, 3, 5, tzinfo=UTC)
+    rows = [{"source_id": source_id, "url": url, "content_hash": f"h{i}", "title": "t", "text": "x", "author": None,
+             "published_at": None, "fetched_at": now, "thread_url": None, "floor": None, "extra": {}}
+            for i, url in enumerate([f"https://news.example.cn/new/{i}.html" for i in range(3)] + [taken.url])]
+    with transaction(factory) as s:
+        ids = insert_new_posts(s, rows)
+    with factory() as s:
+        stored = {url: id_ for url, id_ in s.execute(select(Post.url, Post.id))}
+    assert len(stored) == 4
+    assert sorted(ids) == sorted(stored.values())
 
 
 def test_changed_content_updates_and_reprocesses(factory: sessionmaker[Session]) -> None:
