@@ -10,6 +10,8 @@ Events are assigned in the same call: the analyzer owns an :class:`nlp.events.Ev
 restart, call ``analyzer.events.rebuild(...)`` with the recent posts' ``(id, content_words, time,
 thread)`` (``Analysis.content_words``, ``PostInput.thread``) before analysing new ones, or store
 and reuse the keys. Naive ``published_at`` values are taken as UTC; a post without a time gets the latest time seen.
+``analyze(posts, assign_events=False)`` leaves the keys for a later :meth:`Analyzer.assign_events`
+(the pipeline assigns them in step with other workers; each result keeps its MinHash ``signature``).
 
 Models load lazily on the first :meth:`Analyzer.analyze` (``load`` itself only compiles the rules)
 and never import scikit-learn.
@@ -77,6 +79,12 @@ class Analysis:
     event_key: str | None = None
     dup_key: str | None = None
     content_words: tuple[str, ...] = field(default=(), repr=False)
+    signature: np.ndarray | None = field(default=None, repr=False)  # MinHash of the content words
+
+    @property
+    def word_count(self) -> int:
+        """Distinct content words: posts with few only join events as near-duplicates."""
+        return len(set(self.content_words))
 
 
 def _topic_tuples(topics: Iterable[Any]) -> list[tuple[str, str, str]]:
@@ -155,10 +163,33 @@ class Analyzer:
             self._last_time = t
         return t
 
-    def analyze(self, posts: Sequence[PostInput]) -> list[Analysis]:
-        """Analyse a batch (any size; a few hundred posts amortise the numpy work best)."""
+    def analyze(self, posts: Sequence[PostInput], *, assign_events: bool = True) -> list[Analysis]:
+        """Analyse a batch (any size; a few hundred posts amortise the numpy work best).
+
+        With ``assign_events=False`` the results carry their signatures but no event keys yet:
+        the caller decides when to :meth:`assign_events` (the pipeline does it in step with
+        other workers, see :mod:`pipeline.event_sync`).
+        """
         with _gc_paused():
-            return self._analyze(posts)
+            results = self._analyze(posts)
+            if assign_events:
+                self.assign_events(results, posts)
+            return results
+
+    def assign_events(self, results: Sequence[Analysis], posts: Sequence[PostInput]) -> None:
+        """Put analysed posts into the event clusterer, in this order; sets their event and dup keys."""
+        if not results:
+            return
+        by_id = {p.id: p for p in posts}
+        chosen = [by_id[r.post_id] for r in results]
+        sigs = np.stack([r.signature for r in results if r.signature is not None])
+        if len(sigs) != len(results):
+            raise ValueError("assign_events needs the signatures analyze() computed")
+        assignments = self.events.add_batch([p.id for p in chosen], sigs, [r.word_count for r in results],
+                                            [self._time(p) for p in chosen], [p.thread for p in chosen])
+        for result, assignment in zip(results, assignments, strict=True):
+            result.event_key = assignment.event_key
+            result.dup_key = assignment.dup_key
 
     def _analyze(self, posts: Sequence[PostInput]) -> list[Analysis]:
         self.warm()
@@ -198,12 +229,9 @@ class Analyzer:
         contents = [t.content for t in toks]
         sigs = signatures(contents)
         rum_list = rum.tolist()
-        assignments = self.events.add_batch([p.id for p in posts], sigs, [len(set(c)) for c in contents],
-                                            [self._time(p) for p in posts], [p.thread for p in posts])
         out = []
         for i, post in enumerate(posts):
             topic_matches = self.matcher.match(titles[i], bodies[i], normalized=True)
-            assignment = assignments[i]
             out.append(
                 Analysis(
                     post_id=post.id,
@@ -222,9 +250,8 @@ class Analyzer:
                     ],
                     explanations={name: e[i] for name, e in expl.items()},
                     is_relevant=rel[i] >= self.relevance_threshold,
-                    event_key=assignment.event_key,
-                    dup_key=assignment.dup_key,
                     content_words=contents[i],
+                    signature=sigs[i],
                 )
             )
         return out

@@ -60,6 +60,9 @@ class EventClusterer:
     ) -> None:
         self.dup_threshold = dup_threshold
         self.lsh = WindowedLSH(threshold, window, max_items)
+        # A caller's bookmark in a shared, ordered log of assigned posts (pipeline.event_sync keeps
+        # several workers' clusterers in step with it); None: this clusterer is not synced to one.
+        self.applied_seq: int | None = None
         self.event_of: dict[Hashable, str] = {}
         self.group_of: dict[Hashable, Hashable] = {}
         self.long: set[Hashable] = set()
@@ -71,6 +74,10 @@ class EventClusterer:
             return None
         event, last = known
         return event if when - last <= self.lsh.window else None
+
+    def empty_copy(self) -> EventClusterer:
+        """A new, empty clusterer with the same thresholds, window and size limit."""
+        return EventClusterer(self.lsh.threshold, self.dup_threshold, self.lsh.window, self.lsh.max_items)
 
     def add(self, post_id: Hashable, sig: np.ndarray, n_words: int, when: datetime,
             keys: list[int] | None = None, thread: str | None = None) -> EventAssignment:

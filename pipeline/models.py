@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -159,8 +160,22 @@ class Post(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_at: Mapped[datetime | None]
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set when the post's event is assigned (pipeline.event_sync): the ticket of that batch, and
+    # what another worker needs to apply the post to its own event index without re-analysing it.
+    event_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    word_count: Mapped[int | None] = mapped_column(Integer)
 
     source: Mapped[Source] = relationship(lazy="joined")
+
+
+class EventClock(Base):
+    """One row: the last ticket handed out for assigning events. Taking a ticket locks the row
+    until the batch commits, so batches assign events one after another, in ticket order."""
+
+    __tablename__ = "event_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Analysis(Base):

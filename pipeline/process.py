@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from nlp.analyze import Analysis as NlpAnalysis
 from nlp.analyze import Analyzer, PostInput
 from nlp.events import EventClusterer
-from nlp.tokenize import tokenize
 from pipeline.config import Config
 from pipeline.db import transaction
+from pipeline.event_sync import assign_batch, sync_index, take_ticket
 from pipeline.events import update_events
 from pipeline.models import Analysis, Notification, Post, Source, utcnow
 from pipeline.procs import pid_alive
@@ -63,22 +63,15 @@ def load_analyzer(config: Config) -> Analyzer:
 
 def rebuild_event_index(factory: sessionmaker[Session], config: Config, analyzer: Analyzer,
                         *, now: datetime) -> int:
-    """Replay the processed posts of the event window into a fresh analyzer's clusterer.
+    """Replay the processed posts of the event window into a fresh copy of the analyzer's clusterer.
 
-    Done once when a worker starts, so new posts join the events that already exist.
+    Done once when a worker starts, so new posts join the events that already exist (the first
+    batch would otherwise do it); returns the number of posts replayed.
     """
-    since = now - config.process.event_window
-    with factory() as session:
-        rows = session.execute(
-            select(Post.id, Post.title, Post.text, Post.published_at, Post.fetched_at, Post.thread_url)
-            .where(Post.processed_at.is_not(None), Post.fetched_at >= since)
-            .order_by(Post.fetched_at, Post.id)
-        ).all()
-    replay = [(pid, tokenize(f"{title}\n{body}" if title else body).content, published or fetched, thread)
-              for pid, title, body, published, fetched, thread in rows]
-    replay.sort(key=lambda r: (r[2], r[0]))
-    analyzer.events.rebuild(replay)
-    return len(replay)
+    analyzer.events.applied_seq = None
+    with transaction(factory) as session:
+        ticket = take_ticket(session)
+        return sync_index(session, analyzer, ticket, now=now, window=config.process.event_window)
 
 
 def claim_batch(session: Session, worker: str, limit: int, *, now: datetime,
@@ -164,25 +157,35 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
         return None
     with factory() as session:
         inputs = _inputs(session, ids)
-    results = analyzer.analyze(inputs)
+    results = analyzer.analyze(inputs, assign_events=False)  # events: below, in step with other workers
     report = ProcessReport(claimed=len(ids), batches=1)
-    with transaction(factory) as session:
-        # Lock the rows (PostgreSQL): a worker that finds this claim stale cannot take it
-        # between this check and the commit; it skips them, then sees them processed.
-        mine = select(Post.id).where(Post.id.in_(ids), Post.claimed_by == worker, Post.processed_at.is_(None))
-        if session.get_bind().dialect.name == "postgresql":
-            mine = mine.with_for_update()
-        still_mine = set(session.scalars(mine))
-        results = [r for r in results if r.post_id in still_mine]
-        _save_analyses(session, results)
-        event_ids = update_events(session, results, inputs, now=now)
-        session.execute(update(Post).where(Post.id.in_(list(still_mine)))
-                        .values(processed_at=now, claimed_by=None, claimed_at=None))
-        from pipeline.alerting import raise_alerts
+    index_touched = False
+    try:
+        with transaction(factory) as session:
+            # First, so that on SQLite this transaction holds the write lock before reading anything.
+            ticket = take_ticket(session)
+            # Lock the rows (PostgreSQL): a worker that finds this claim stale cannot take it
+            # between this check and the commit; it skips them, then sees them processed.
+            mine = select(Post.id).where(Post.id.in_(ids), Post.claimed_by == worker, Post.processed_at.is_(None))
+            if session.get_bind().dialect.name == "postgresql":
+                mine = mine.with_for_update()
+            still_mine = set(session.scalars(mine))
+            results = [r for r in results if r.post_id in still_mine]
+            index_touched = True
+            sync_index(session, analyzer, ticket, now=now, window=config.process.event_window)
+            assign_batch(session, analyzer, ticket, results, inputs, now=now)
+            _save_analyses(session, results)
+            event_ids = update_events(session, results, inputs, now=now)
+            from pipeline.alerting import raise_alerts
 
-        before = _queued(session)
-        alert_ids = raise_alerts(session, config, event_ids, now=now)
-        report.notifications = _queued(session) - before
+            before = _queued(session)
+            alert_ids = raise_alerts(session, config, event_ids, now=now)
+            report.notifications = _queued(session) - before
+    except BaseException:
+        if index_touched:  # the index may hold posts this batch did not commit: rebuild it next time
+            analyzer.events.applied_seq = None
+        raise
+    analyzer.events.applied_seq = ticket
     report.analysed = len(results)
     report.relevant = sum(1 for r in results if r.is_relevant)
     report.events = len(event_ids)
