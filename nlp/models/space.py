@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import chain, repeat
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -179,16 +179,47 @@ def explainable_mask(terms: Sequence[str]) -> np.ndarray:
     )
 
 
+class TermList(Sequence[str]):
+    """Feature names kept as one newline-joined string plus offsets.
+
+    The default models have ~650,000 features; as a list of small ``str`` objects their names
+    cost ~55 MB of every worker's memory, for the few that explanations name.
+    """
+
+    def __init__(self, joined: str) -> None:
+        self.joined = joined
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        newlines = np.flatnonzero(codes == ord("\n"))
+        self._starts = np.concatenate([[0], newlines + 1, [len(joined) + 1]]).astype(np.int64) if joined else \
+            np.zeros(1, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.joined[self._starts[index]:self._starts[index + 1] - 1]
+
+
 class FeatureSpace:
     """Union of the models' vocabularies, with each model re-expressed over it."""
 
-    def __init__(self, terms: list[str], parts: dict[str, dict[str, Any]], extra: dict[str, Any] | None = None
+    def __init__(self, terms: Sequence[str], parts: dict[str, dict[str, Any]], extra: dict[str, Any] | None = None
                  ) -> None:
-        self.terms = terms
+        self.terms = terms if isinstance(terms, TermList) else TermList("\n".join(terms))
         if extra is None:
             is_char = np.fromiter(map(is_char_term, terms), dtype=bool, count=len(terms))
             char_cols = np.flatnonzero(is_char)
-            keys = np.fromiter((char_key(terms[j][1:]) for j in char_cols), dtype=np.int64, count=len(char_cols))
+            keys = np.fromiter((char_key(terms[j][1:]) for j in char_cols.tolist()), dtype=np.int64, count=len(char_cols))
             order = IntTable.order(keys)  # saved in table order: faster load
             extra = {"char_keys": keys[order], "char_cols": char_cols[order], "explainable": explainable_mask(terms),
                      **_word_index(terms, np.flatnonzero(~is_char))}
@@ -226,12 +257,12 @@ class FeatureSpace:
         return cls(list(merged), parts)
 
     def to_state(self, versions: dict[str, str]) -> dict[str, Any]:
-        return {"format": 3, "versions": versions, "terms": "\n".join(self.terms), "parts": self._parts,
+        return {"format": 3, "versions": versions, "terms": self.terms.joined, "parts": self._parts,
                 "extra": self._extra}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> FeatureSpace:
-        return cls(state["terms"].split("\n"), state["parts"], state.get("extra"))
+        return cls(TermList(state["terms"]), state["parts"], state.get("extra"))
 
     def counts(self, toks: Sequence[Tokens]) -> sp.csr_matrix:
         """Raw feature counts of each text over the whole space."""
