@@ -90,8 +90,9 @@ def reset(engine: Engine) -> None:
         # Not TRUNCATE events ... CASCADE: posts reference events, and it would empty posts too.
         conn.execute(text("TRUNCATE analyses, alerts, notifications, response_drafts RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE posts SET processed_at = NULL, claimed_by = NULL, claimed_at = NULL, "
-                          "event_id = NULL"))
+                          "event_id = NULL, event_seq = NULL, minhash = NULL, word_count = NULL"))
         conn.execute(text("DELETE FROM events"))
+        conn.execute(text("UPDATE event_clock SET seq = 0"))
     vacuum(engine)
 
 
@@ -146,9 +147,9 @@ def main() -> int:
             print(f"one worker: {args.posts:,} posts in {one_s:.1f}s = {one:,.0f} posts/s, peak RSS {one_rss:.0f} MB",
                   flush=True)
             with engine.connect() as conn:
-                alerts = conn.execute(text("SELECT count(*) FROM alerts")).scalar()
-                events = conn.execute(text("SELECT count(*) FROM events")).scalar()
-            print(f"  {events:,} events, {alerts:,} alerts")
+                one_alerts = conn.execute(text("SELECT count(*) FROM alerts")).scalar()
+                one_events = conn.execute(text("SELECT count(*) FROM events")).scalar()
+            print(f"  {one_events:,} events, {one_alerts:,} alerts")
             reset(engine)
             two_s, two_rss = run_workers(config, 2)
             two = args.posts / two_s
@@ -159,7 +160,8 @@ def main() -> int:
                 total = conn.execute(text("SELECT count(*) FROM analyses")).scalar()
                 alerts = conn.execute(text("SELECT count(*) FROM alerts")).scalar()
                 events = conn.execute(text("SELECT count(*) FROM events")).scalar()
-            print(f"  {events:,} events, {alerts:,} alerts")
+            print(f"  {events:,} events, {alerts:,} alerts (one worker: {one_events:,}, {one_alerts:,}; "
+                  f"the same: {(events, alerts) == (one_events, one_alerts)})")
             once = analysed == total == args.posts
             print(f"  {analysed:,} posts analysed, {total:,} analyses (each post once: {once})")
         engine.dispose()
