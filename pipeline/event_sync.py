@@ -114,8 +114,17 @@ def assign_batch(session: Session, analyzer: Analyzer, ticket: int, results: Seq
     analyzer.assign_events(results, inputs)
     if not results:
         return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":  # one statement instead of one per post
+        conn.exec_driver_sql(
+            "UPDATE posts SET processed_at = %s, claimed_by = NULL, claimed_at = NULL, event_seq = %s, "
+            "minhash = v.sig, word_count = v.words FROM unnest(%s::bigint[], %s::bytea[], %s::int[]) "
+            "AS v(id, sig, words) WHERE posts.id = v.id",
+            (now, ticket, [r.post_id for r in results], [_signature_bytes(r) for r in results],
+             [r.word_count for r in results]))
+        return
     posts = cast(Table, Post.__table__)
-    session.connection().execute(
+    conn.execute(
         update(posts).where(posts.c.id == bindparam("pid")).values(
             processed_at=now, claimed_by=None, claimed_at=None, event_seq=ticket,
             minhash=bindparam("sig"), word_count=bindparam("words")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -61,33 +62,51 @@ def update_events(session: Session, results: Sequence[NlpAnalysis], inputs: Sequ
     for key, event in events.items():
         post_ids = [r.post_id for r in keyed if r.event_key == key]
         session.execute(update(Post).where(Post.id.in_(post_ids)).values(event_id=event.id))
-    for event in events.values():
-        refresh_event(session, event, now=now)
+    refresh_events(session, list(events.values()), now=now)
     return sorted(e.id for e in events.values())
 
 
-def refresh_event(session: Session, event: Event, *, now: datetime) -> None:
-    """Recompute an event's statistics from its stored posts and their newest analyses."""
+def refresh_events(session: Session, events: Sequence[Event], *, now: datetime) -> None:
+    """Recompute events' statistics from their stored posts and those posts' newest analyses.
+
+    Two queries for all the events of a batch (each event's newest ``HEAT_SAMPLE`` posts, and
+    every event's counts), not two per event: this runs while the batch holds the event ticket.
+    """
+    if not events:
+        return
+    ids = [e.id for e in events]
     newest = (select(Analysis.post_id, func.max(Analysis.id).label("aid"))
-              .join(Post, Post.id == Analysis.post_id).where(Post.event_id == event.id)
+              .join(Post, Post.id == Analysis.post_id).where(Post.event_id.in_(ids))
               .group_by(Analysis.post_id).subquery())
-    rows = session.execute(
-        select(Post.id, Post.title, Post.text, Source.name, Post.published_at, Post.fetched_at,
+    ranked = (
+        select(Post.event_id, Post.id, Post.title, Post.text, Source.name, Post.published_at, Post.fetched_at,
                Analysis.negative, Analysis.rumour, Analysis.relevance, Analysis.is_relevant,
-               Analysis.category, Analysis.topics)
+               Analysis.category, Analysis.topics,
+               func.row_number().over(partition_by=Post.event_id, order_by=Post.id.desc()).label("rank"))
         .join(Source, Source.id == Post.source_id)
         .join(newest, newest.c.post_id == Post.id)
         .join(Analysis, Analysis.id == newest.c.aid)
-        .order_by(Post.id.desc()).limit(HEAT_SAMPLE)
-    ).all()
-    if not rows:
-        return
-    counts = session.execute(
-        select(func.count(Post.id), func.count(func.distinct(Post.source_id)),
-               func.min(func.coalesce(Post.published_at, Post.fetched_at)),
-               func.max(func.coalesce(Post.published_at, Post.fetched_at)))
-        .where(Post.event_id == event.id)
-    ).one()
+        .subquery()
+    )
+    sample: dict[int, list[Any]] = {}
+    for row in session.execute(select(ranked).where(ranked.c.rank <= HEAT_SAMPLE).order_by(ranked.c.event_id,
+                                                                                         ranked.c.rank)):
+        sample.setdefault(row.event_id, []).append(row)
+    counts = {
+        event_id: (n, sources, first, last)
+        for event_id, n, sources, first, last in session.execute(
+            select(Post.event_id, func.count(Post.id), func.count(func.distinct(Post.source_id)),
+                   func.min(func.coalesce(Post.published_at, Post.fetched_at)),
+                   func.max(func.coalesce(Post.published_at, Post.fetched_at)))
+            .where(Post.event_id.in_(ids)).group_by(Post.event_id))
+    }
+    for event in events:
+        rows = sample.get(event.id)
+        if rows:
+            _refresh(event, rows, counts[event.id], now=now)
+
+
+def _refresh(event: Event, rows: Sequence[Any], counts: tuple[Any, ...], *, now: datetime) -> None:
     posts = [EventPost(post_id=r.id, title=r.title or "", text=r.text or "", source=r.name,
                        published_at=r.published_at or r.fetched_at, negative=r.negative) for r in rows]
     summary = summarize_event(event.key, posts, now=now)

@@ -138,8 +138,8 @@ def _save_analyses(session: Session, results: Sequence[NlpAnalysis]) -> None:
     ids = [r.post_id for r in results]
     versions = {r.model_version for r in results}
     session.execute(delete(Analysis).where(Analysis.post_id.in_(ids), Analysis.model_version.in_(versions)))
-    session.execute(
-        insert(Analysis),
+    session.connection().execute(  # Core, not the ORM's bulk insert: nothing here needs the identity map
+        insert(Analysis.__table__),  # type: ignore[arg-type]
         [{"post_id": r.post_id, "model_version": r.model_version, "relevance": r.relevance,
           "is_relevant": r.is_relevant, "rumour": r.rumour, "sentiment": r.sentiment, "negative": r.negative,
           "category": r.category, "topics": r.topics, "matches": r.matches,
@@ -162,19 +162,23 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
     index_touched = False
     try:
         with transaction(factory) as session:
-            # First, so that on SQLite this transaction holds the write lock before reading anything.
-            ticket = take_ticket(session)
+            postgres = session.get_bind().dialect.name == "postgresql"
+            # SQLite: the ticket first, so this transaction holds the write lock before it reads
+            # anything. PostgreSQL: as late as possible, since batches wait for it one by one.
+            ticket = None if postgres else take_ticket(session)
             # Lock the rows (PostgreSQL): a worker that finds this claim stale cannot take it
             # between this check and the commit; it skips them, then sees them processed.
             mine = select(Post.id).where(Post.id.in_(ids), Post.claimed_by == worker, Post.processed_at.is_(None))
-            if session.get_bind().dialect.name == "postgresql":
+            if postgres:
                 mine = mine.with_for_update()
             still_mine = set(session.scalars(mine))
             results = [r for r in results if r.post_id in still_mine]
+            _save_analyses(session, results)
+            if ticket is None:
+                ticket = take_ticket(session)
             index_touched = True
             sync_index(session, analyzer, ticket, now=now, window=config.process.event_window)
             assign_batch(session, analyzer, ticket, results, inputs, now=now)
-            _save_analyses(session, results)
             event_ids = update_events(session, results, inputs, now=now)
             from pipeline.alerting import raise_alerts
 
