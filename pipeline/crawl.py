@@ -2,8 +2,10 @@
 
 `crawl_source` is what the CLI and the daemon's scheduler call. It is safe to call from any
 thread and never hangs: the child (``python -m crawlers.run``) runs in its own process
-group, which is killed at the time limit (status ``timeout``). The child writes its figures
-to a JSON file as it goes, so even a stopped crawl reports what it stored.
+group, which is killed at the time limit (status ``timeout``) or when the caller's
+``should_stop()`` turns true (status ``stopped``: the daemon is shutting down; not counted
+against the source's health). The child writes its figures to a JSON file as it goes, so even
+a stopped crawl reports what it stored.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CRAWLED_KINDS = ("list", "forum", "feed", "sitemap")
 TERM_GRACE_S = 3.0  # after SIGTERM at the time limit, SIGKILL if the crawl has not stopped
+STOP_POLL_S = 0.5  # how often a running crawl checks should_stop()
 
 
 @dataclass
@@ -41,7 +44,7 @@ class CrawlSummary:
     """What one crawl of one source did (printed by `yuqing crawl`, stored as a crawl run)."""
 
     source: str
-    status: str  # ok | failed | timeout
+    status: str  # ok | failed | timeout | stopped
     pages: int = 0
     requests: int = 0
     new_posts: int = 0
@@ -98,9 +101,28 @@ def _read_stats(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _status(returncode: int | None, timed_out: bool, stats: dict[str, Any]) -> tuple[str, str | None]:
-    if timed_out:
+def _wait(proc: subprocess.Popen[bytes], deadline: float, should_stop: Callable[[], bool]) -> str:
+    """Wait for the child: "exited", or "timeout" / "stopped" once it has been stopped."""
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            proc.wait(timeout=max(0.0, min(STOP_POLL_S, left)))
+            return "exited"
+        except subprocess.TimeoutExpired:
+            pass
+        if time.monotonic() >= deadline:
+            _stop_group(proc)
+            return "timeout"
+        if should_stop():
+            _stop_group(proc)  # SIGTERM: Scrapy closes its pipelines, so what it fetched is stored
+            return "stopped"
+
+
+def _status(returncode: int | None, ended: str, stats: dict[str, Any]) -> tuple[str, str | None]:
+    if ended == "timeout":
         return "timeout", "stopped at the time limit"
+    if ended == "stopped":
+        return "stopped", "stopped on request (shutdown)"
     if returncode != 0:
         return "failed", f"crawl process exited with status {returncode}"
     if not stats.get("finished"):
@@ -114,11 +136,13 @@ def _status(returncode: int | None, timed_out: bool, stats: dict[str, Any]) -> t
 
 
 def crawl_source(config: Config, config_path: Path, source_name: str, *,
-                 time_limit: timedelta | None = None) -> CrawlSummary:
+                 time_limit: timedelta | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> CrawlSummary:
     """Crawl one source in a child process and record the run; returns its summary.
 
-    ``time_limit`` defaults to ``crawl.run_time_limit``. Raises `NotFound` for an unknown
-    source and `YuqingError` for a source kind that is not crawled (``import``).
+    ``time_limit`` defaults to ``crawl.run_time_limit``; ``should_stop`` is polled while the
+    child runs. Raises `NotFound` for an unknown source and `YuqingError` for a source kind
+    that is not crawled (``import``).
     """
     try:
         source = config.source(source_name)
@@ -135,22 +159,21 @@ def crawl_source(config: Config, config_path: Path, source_name: str, *,
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="yuqing-crawl-") as tmp:
             stats_file, log_file = Path(tmp) / "stats.json", Path(tmp) / "crawl.log"
-            timed_out = False
             with log_file.open("wb") as log_out:
                 proc = subprocess.Popen(_child_command(config_path.resolve(), source.name, stats_file),
                                         stdin=subprocess.DEVNULL, stdout=log_out, stderr=subprocess.STDOUT,
                                         start_new_session=True)
                 try:
-                    proc.wait(timeout=limit)
-                except subprocess.TimeoutExpired:
-                    timed_out = True
-                    log.warning("crawl hit its time limit", extra={"source": source.name, "limit_s": limit})
-                    _stop_group(proc)
+                    ended = _wait(proc, started + limit, should_stop)
                 finally:
                     if proc.poll() is None:  # interrupted (KeyboardInterrupt): never leave a crawl behind
                         _stop_group(proc)
+            if ended == "timeout":
+                log.warning("crawl hit its time limit", extra={"source": source.name, "limit_s": limit})
+            elif ended == "stopped":
+                log.info("crawl stopped on request", extra={"source": source.name})
             stats = _read_stats(stats_file)
-            status, message = _status(proc.returncode, timed_out, stats)
+            status, message = _status(proc.returncode, ended, stats)
             if status == "failed" and proc.returncode not in (0, None):
                 message = f"{message}: {_last_error_line(log_file)}"
         duration = time.monotonic() - started

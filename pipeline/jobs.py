@@ -148,7 +148,7 @@ def crawl_job(source: str) -> None:
     def body(stats: dict[str, Any]) -> str | None:
         if rt.config_path is None:
             raise YuqingError("crawling needs a config file: the crawl process reads it")
-        summary = crawl_source(rt.config, rt.config_path, source)
+        summary = crawl_source(rt.config, rt.config_path, source, should_stop=rt.stopping.is_set)
         stats.update(_plain(summary))
         if summary.new_posts or summary.updated_posts:
             _trigger(rt, "process", after=f"crawl:{source}")

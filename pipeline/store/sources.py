@@ -80,6 +80,8 @@ def finish_crawl_run(session: Session, run: CrawlRun, outcome: CrawlOutcome, *, 
             source.healthy = True
             source.health_note = None
             source.last_items = items
+    elif outcome.status == "stopped":
+        pass  # we stopped it (a shutdown): says nothing about the source's health
     else:
         source.consecutive_failures += 1
         if source.consecutive_failures >= unhealthy_after:

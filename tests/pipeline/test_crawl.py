@@ -41,6 +41,23 @@ def test_time_limit_kills_the_crawl(blank_site: Site, sqlite_url: str, tmp_path:
     assert summary.message == "stopped at the time limit"
 
 
+def test_a_shutdown_stops_the_crawl_without_marking_the_source_unhealthy(blank_site: Site, sqlite_url: str,
+                                                                         tmp_path: Path) -> None:
+    blank_site.add("/news/", list_page([]), delay=30.0)
+    config, path = write_config(tmp_path, sqlite_url, [news_source(blank_site)], unhealthy_after_failures=1)
+    asked: list[bool] = []
+
+    def stopping() -> bool:  # the daemon's stop flag, set once the crawl has started
+        asked.append(True)
+        return len(asked) > 1
+
+    started = time.monotonic()
+    summary = crawl_source(config, path, "news", should_stop=stopping)
+    assert summary.status == "stopped" and summary.message == "stopped on request (shutdown)"
+    assert time.monotonic() - started < 20  # not the 30 s the site takes, nor the run time limit
+    assert summary.healthy and summary.health_note is None
+
+
 def test_failing_source_becomes_unhealthy(sqlite_url: str, tmp_path: Path) -> None:
     source = {"name": "down", "kind": "list", "start_urls": [f"http://127.0.0.1:{_closed_port()}/news/"],
               "selectors": {"links": "a::attr(href)"}}
