@@ -15,9 +15,8 @@ import csv
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, NamedTuple
 
 from charset_normalizer import from_bytes
 
@@ -34,6 +33,7 @@ UTF8_GOOD_PER_BROKEN = 2  # GBK read as UTF-8 gives ~0.1 good characters per bro
 # sample picks Greek or Cyrillic ones for GBK bytes.
 CANDIDATES = ["gb18030", "big5"]
 _SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "hz": "gb18030", "ascii": "utf-8"}
+_KEY_SETS = 256  # distinct JSON key sets remembered per file (a file has a handful)
 _EXTENSIONS: dict[str, FileFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
                                       ".tsv": "csv"}
 
@@ -42,16 +42,16 @@ class ImportFileError(YuqingError):
     """A whole file cannot be read (unknown format or encoding, no text column)."""
 
 
-@dataclass(frozen=True)
-class Position:
+# Position and Record are NamedTuples, not frozen dataclasses: one of each per record, and a
+# frozen dataclass's __init__ costs several times a tuple's.
+class Position(NamedTuple):
     """Where to resume: the byte offset after the last record read, and its last line number."""
 
     offset: int = 0
     line: int = 0
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """One record of a file: its fields, or the reason it could not be read."""
 
     line: int
@@ -155,26 +155,43 @@ def read_records(path: Path, fmt: FileFormat, encoding: str, start: Position = P
 
 
 def _jsonl(handle: BinaryIO, encoding: str, start: Position) -> Iterator[Record]:
+    # The hot loop of every JSONL import: lines are read and counted here rather than through
+    # _DecodedLines, which CSV needs for its multi-line rows.
     handle.seek(start.offset)
-    lines = _DecodedLines(handle, encoding, start)
-    for text in lines:
-        end = Position(lines.offset, lines.line)
-        if lines.undecodable:
-            lines.undecodable.clear()
-            yield Record(lines.line, end, error=f"not valid {lines.encoding} text")
+    decoding = "utf-8" if encoding == "utf-8-sig" else encoding
+    offset, line = start.offset, start.line
+    loads = json.loads
+    plain_keys: dict[tuple[str, ...], bool] = {}  # key sets seen, and whether they are our names already
+    for raw in handle:
+        if offset == 0 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+            offset = len(codecs.BOM_UTF8)
+        offset += len(raw)
+        line += 1
+        try:
+            text = raw.decode(decoding)
+        except UnicodeDecodeError:
+            yield Record(line, Position(offset, line), error=f"not valid {decoding} text")
             continue
-        if not text.strip():
+        if not text or text.isspace():
             continue
         try:
-            value = json.loads(text)
+            value = loads(text)
         except json.JSONDecodeError as exc:
-            yield Record(lines.line, end, error=f"not valid JSON ({exc.msg} at column {exc.colno})")
+            message = exc.msg.removesuffix(" at")  # "Unterminated string starting at", "Invalid control character at"
+            yield Record(line, Position(offset, line), error=f"not valid JSON ({message} at column {exc.colno})")
             continue
-        if not isinstance(value, dict):
-            yield Record(lines.line, end, error=f"not a JSON object but {type(value).__name__}")
+        if type(value) is not dict:
+            yield Record(line, Position(offset, line), error=f"not a JSON object but {type(value).__name__}")
             continue
-        fields = {normalise_header(str(k)): v for k, v in value.items()}
-        yield Record(lines.line, end, fields=fields)
+        keys = tuple(value)
+        plain = plain_keys.get(keys)
+        if plain is None:
+            if len(plain_keys) >= _KEY_SETS:
+                plain_keys.clear()
+            plain = plain_keys[keys] = all(normalise_header(k) == k for k in keys)
+        fields = value if plain else {normalise_header(k): v for k, v in value.items()}
+        yield Record(line, Position(offset, line), fields)
 
 
 def _delimiter(header_line: str) -> str:

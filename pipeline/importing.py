@@ -10,10 +10,12 @@ where it stopped, importing no row twice.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import time
@@ -109,57 +111,78 @@ def import_file(factory: sessionmaker[Session], config: Config, path: Path, *, s
     committed = start
     records = read_records(path, file_format, detected, start)
     # Parsing runs in a thread while the previous chunk is written: the two overlap.
-    for chunk, pending, position in prefetched(_chunks(records, source, config, path.name, chunk_rows)):
-        try:
-            with transaction(factory) as session:
-                prepare_bulk_write(session)
-                added = add_posts(session, chunk, kind=kind, batch_size=ADD_BATCH)
-                pending.new, pending.updated, pending.unchanged = added.new, added.updated, added.unchanged
-                if on_commit is not None:
-                    on_commit(session, position, pending)
-        except DBAPIError as exc:
-            url = factory.kw["bind"].url.render_as_string(hide_password=False)
-            raise StorageError(f"{path.name}: import stopped; rows up to line {committed.line} are stored "
-                               f"({describe_db_error(exc, url)})") from exc
-        committed = position
-        summary.add(pending)
-        if progress is not None:
-            progress(position.offset)
+    chunks = prefetched(_chunks(records, source, config, path.name, chunk_rows))
+    with _old_objects_frozen():
+        for chunk, pending, position in chunks:
+            try:
+                with transaction(factory) as session:
+                    prepare_bulk_write(session)
+                    added = add_posts(session, chunk, kind=kind, batch_size=ADD_BATCH)
+                    pending.new, pending.updated, pending.unchanged = added.new, added.updated, added.unchanged
+                    if on_commit is not None:
+                        on_commit(session, position, pending)
+            except DBAPIError as exc:
+                url = factory.kw["bind"].url.render_as_string(hide_password=False)
+                raise StorageError(f"{path.name}: import stopped; rows up to line {committed.line} are stored "
+                                   f"({describe_db_error(exc, url)})") from exc
+            committed = position
+            summary.add(pending)
+            if progress is not None:
+                progress(position.offset)
     log.info("imported file", extra={"file": str(path), "source": source, "rows": summary.rows,
                                      "new": summary.new, "bad": summary.bad, "encoding": detected})
     return summary
 
 
+@contextmanager
+def _old_objects_frozen() -> Iterator[None]:
+    """Keep the objects that exist before an import out of the garbage collector's full scans.
+
+    An import keeps thousands of posts alive between chunks (in the prefetch queue, in the
+    batch being stored), so they reach the oldest generation and trigger a full collection
+    every few chunks, each re-scanning every object of the loaded modules (~120,000) to find
+    nothing: ~12 % of an import's CPU time. Frozen objects are only exempt, not leaked:
+    `gc.unfreeze` returns them to the oldest generation afterwards (objects made meanwhile, by
+    any thread, are collected as usual).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _chunks(records: Iterable[Record], source: str, config: Config, name: str, size: int
             ) -> Iterator[tuple[list[PostIn], ImportSummary, Position]]:
     """Good posts in chunks of ``size`` records, with the chunk's bad rows and end position."""
+    tz = config.tz  # a property that builds the zone: once per file, not per row
     chunk: list[PostIn] = []
     pending = ImportSummary()
+    rows = 0
     position: Position | None = None
     for record in records:
-        pending.rows += 1
-        post = _post_of(record, source, config, name, pending)
-        if post is not None:
-            chunk.append(post)
+        rows += 1
         position = record.end
-        if pending.rows >= size:
+        if record.fields is not None:
+            try:
+                chunk.append(row_to_post(record.fields, source=source, tz=tz))
+            except RowError as exc:
+                _bad_row(pending, name, record.line, str(exc))
+        else:
+            _bad_row(pending, name, record.line, record.error or "unreadable")
+        if rows >= size:
+            pending.rows = rows
             yield chunk, pending, position
-            chunk, pending = [], ImportSummary()
-    if pending.rows and position is not None:
+            chunk, pending, rows = [], ImportSummary(), 0
+    if rows and position is not None:
+        pending.rows = rows
         yield chunk, pending, position
 
 
-def _post_of(record: Record, source: str, config: Config, name: str, pending: ImportSummary) -> PostIn | None:
-    reason = record.error
-    if record.fields is not None:
-        try:
-            return row_to_post(record.fields, source=source, tz=config.tz)
-        except RowError as exc:
-            reason = str(exc)
+def _bad_row(pending: ImportSummary, name: str, line: int, reason: str) -> None:
     pending.bad += 1
     if len(pending.bad_rows) < MAX_REPORTED:
-        pending.bad_rows.append(BadRow(name, record.line, reason or "unreadable"))
-    return None
+        pending.bad_rows.append(BadRow(name, line, reason))
 
 
 def _kind_for(factory: sessionmaker[Session], config: Config, source: str) -> str:

@@ -80,13 +80,16 @@ _SLASHED = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})")
 def parse_time(value: str, tz: tzinfo) -> datetime:
     """A date or datetime as people write it; naive values are in ``tz``. Raises ValueError."""
     text = value.strip()
-    match = _CHINESE_DATE.match(text)
-    if match:
-        year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-        parsed = datetime(year, month, day, hour, minute, second)
-    else:
-        text = _SLASHED.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", text)
+    try:  # ISO 8601 first: what export writes. The other forms need 年 or a / or . after the year, which it rejects.
         parsed = datetime.fromisoformat(text)
+    except ValueError:
+        match = _CHINESE_DATE.match(text)
+        if match:
+            year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+            parsed = datetime(year, month, day, hour, minute, second)
+        else:
+            text = _SLASHED.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", text)
+            parsed = datetime.fromisoformat(text)
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
@@ -111,10 +114,13 @@ def _text(fields: Mapping[str, Any], name: str) -> str | None:
     value = fields.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise RowError(f"{name} must be text, not {type(value).__name__}")
-    cleaned = str(value).replace("\x00", "")  # PostgreSQL text cannot hold NUL
-    return cleaned if cleaned.strip() else None
+    if type(value) is not str:  # numbers are read as text; str checked first, it is nearly every value
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise RowError(f"{name} must be text, not {type(value).__name__}")
+        value = str(value)
+    if "\x00" in value:
+        value = value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    return value if value and not value.isspace() else None
 
 
 def _floor(fields: Mapping[str, Any]) -> int | None:
