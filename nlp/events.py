@@ -112,6 +112,13 @@ class EventClusterer:
             self.thread_event = {t: v for t, v in self.thread_event.items() if v[1] >= horizon and v[0] in events}
         return EventAssignment(event, f"D{group}", is_new)
 
+    def assignment_of(self, post_id: Hashable) -> EventAssignment | None:
+        """The assignment a post got when it was added (None once it has left the window)."""
+        event = self.event_of.get(post_id)
+        if event is None:
+            return None
+        return EventAssignment(event, f"D{self.group_of.get(post_id, post_id)}", False)
+
     def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_words: Sequence[int],
                   times: Sequence[datetime], threads: Sequence[str | None] | None = None
                   ) -> list[EventAssignment]:

@@ -3,14 +3,18 @@ applies the others' posts to its own index before assigning its batch.
 
 Each worker clusters posts in memory (:class:`nlp.events.EventClusterer`). Alone, a worker that
 sees only half the posts would split stories into two events (and raise two alerts). So a batch
-takes a ticket from ``event_clock`` inside its write transaction; the ticket's row lock makes
-batches assign events one at a time, in ticket order. Holding it, the worker first applies the
-posts stamped with earlier tickets that it has not seen (from their stored MinHash signatures: no
-re-analysis), then assigns its own batch and stamps those posts with its ticket. Every worker thus
-applies the same posts in the same order, and reaches the assignments one worker would have.
+first runs a short transaction (:func:`assign_in_step`) that takes a ticket from ``event_clock``;
+the ticket's row lock makes these transactions run one at a time, in ticket order. Holding it,
+the worker applies the posts stamped with earlier tickets that it has not seen (from their stored
+MinHash signatures: no re-analysis), assigns its own batch, stamps those posts with its ticket,
+creates the events the batch needs and links its posts to them. Every worker thus applies the same
+posts in the same order and reaches the assignments one worker would have. Everything else of the
+batch (analyses, event statistics, alerts) is stored afterwards, in parallel with other workers.
 
-A worker's bookmark is ``clusterer.applied_seq``. When it is ``None`` (a new worker, or a batch that
-failed after touching the index) the index is rebuilt from the event window's stored posts.
+A post stamped by a batch whose second transaction never committed is redone later: its stamp is
+kept and its assignment taken from the index, never made twice. A worker's bookmark is
+``clusterer.applied_seq``; when it is ``None`` (a new worker, or a first transaction that failed
+after touching the index) the index is rebuilt from the event window's stored posts.
 """
 
 from __future__ import annotations
@@ -21,15 +25,17 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import numpy as np
-from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.analyze import Analysis as NlpAnalysis
 from nlp.analyze import Analyzer, PostInput
 from nlp.dedup import NUM_PERM, signatures
 from nlp.tokenize import tokenize
+from pipeline.db import transaction
+from pipeline.events import link_events
 from pipeline.models import EventClock, Post
 
 log = logging.getLogger(__name__)
@@ -62,7 +68,8 @@ def sync_index(session: Session, analyzer: Analyzer, ticket: int, *, now: dateti
         # Posts processed before tickets existed come first, by time, as they were clustered.
         query = (select(Post.id, Post.minhash, Post.word_count, Post.published_at, Post.fetched_at,
                         Post.thread_url)
-                 .where(Post.processed_at.is_not(None), Post.fetched_at >= now - window)
+                 .where(or_(Post.event_seq.is_not(None), Post.processed_at.is_not(None)),
+                        Post.fetched_at >= now - window)
                  .order_by(Post.event_seq.is_not(None), Post.event_seq,
                            func.coalesce(Post.published_at, Post.fetched_at), Post.id))
     else:
@@ -107,27 +114,57 @@ def _apply(session: Session, analyzer: Analyzer, rows: Sequence[StoredPost]) -> 
                               counts, times, threads)
 
 
-def assign_batch(session: Session, analyzer: Analyzer, ticket: int, results: Sequence[NlpAnalysis],
-                 inputs: Sequence[PostInput], *, now: datetime) -> None:
-    """Assign the batch's events (index already synced) and stamp its posts with the ticket,
-    their signatures and word counts; marks them processed."""
+def assign_in_step(factory: sessionmaker[Session], analyzer: Analyzer, *, worker: str,
+                   results: Sequence[NlpAnalysis], inputs: Sequence[PostInput], now: datetime,
+                   window: timedelta) -> tuple[list[NlpAnalysis], list[int]]:
+    """The batch's first transaction: under a ticket, sync the index, assign and stamp the posts
+    still claimed by ``worker``, create and link their events. Returns those posts' results (with
+    event keys) and the ids of the events they touched."""
+    index_touched = False
+    try:
+        with transaction(factory) as session:
+            ticket = take_ticket(session)  # first: on SQLite the write lock before any read
+            mine = select(Post.id, Post.event_seq).where(
+                Post.id.in_([r.post_id for r in results]), Post.claimed_by == worker, Post.processed_at.is_(None))
+            if session.get_bind().dialect.name == "postgresql":
+                mine = mine.with_for_update()  # a worker taking over a stale claim waits for this commit
+            stamps = {pid: seq for pid, seq in session.execute(mine)}
+            results = [r for r in results if r.post_id in stamps]
+            index_touched = True
+            sync_index(session, analyzer, ticket, now=now, window=window)
+            fresh = [r for r in results if stamps[r.post_id] is None]
+            _assign_and_stamp(session, analyzer, ticket, fresh, inputs)
+            for result in results:
+                if stamps[result.post_id] is not None and (known := analyzer.events.assignment_of(result.post_id)):
+                    result.event_key, result.dup_key = known.event_key, known.dup_key
+            event_ids = link_events(session, results, inputs, now=now)
+    except BaseException:
+        if index_touched:  # the index may hold posts this transaction did not commit: rebuild it
+            analyzer.events.applied_seq = None
+        raise
+    analyzer.events.applied_seq = ticket
+    return results, event_ids
+
+
+def _assign_and_stamp(session: Session, analyzer: Analyzer, ticket: int, results: Sequence[NlpAnalysis],
+                      inputs: Sequence[PostInput]) -> None:
+    """Assign the posts' events (index already synced) and stamp them with the ticket, their
+    signatures and word counts."""
     analyzer.assign_events(results, inputs)
     if not results:
         return
     conn = session.connection()
     if conn.dialect.name == "postgresql":  # one statement instead of one per post
         conn.exec_driver_sql(
-            "UPDATE posts SET processed_at = %s, claimed_by = NULL, claimed_at = NULL, event_seq = %s, "
-            "minhash = v.sig, word_count = v.words FROM unnest(%s::bigint[], %s::bytea[], %s::int[]) "
-            "AS v(id, sig, words) WHERE posts.id = v.id",
-            (now, ticket, [r.post_id for r in results], [_signature_bytes(r) for r in results],
+            "UPDATE posts SET event_seq = %s, minhash = v.sig, word_count = v.words "
+            "FROM unnest(%s::bigint[], %s::bytea[], %s::int[]) AS v(id, sig, words) WHERE posts.id = v.id",
+            (ticket, [r.post_id for r in results], [_signature_bytes(r) for r in results],
              [r.word_count for r in results]))
         return
     posts = cast(Table, Post.__table__)
     conn.execute(
         update(posts).where(posts.c.id == bindparam("pid")).values(
-            processed_at=now, claimed_by=None, claimed_at=None, event_seq=ticket,
-            minhash=bindparam("sig"), word_count=bindparam("words")),
+            event_seq=ticket, minhash=bindparam("sig"), word_count=bindparam("words")),
         [{"pid": r.post_id, "sig": _signature_bytes(r), "words": r.word_count} for r in results],
     )
 

@@ -31,9 +31,10 @@ BURST_WINDOW = timedelta(hours=1)
 BURST_BASELINE = timedelta(hours=24)
 
 
-def update_events(session: Session, results: Sequence[NlpAnalysis], inputs: Sequence[PostInput],
-                  *, now: datetime) -> list[int]:
-    """Create or update the events of these analysed posts; returns the touched event ids.
+def link_events(session: Session, results: Sequence[NlpAnalysis], inputs: Sequence[PostInput],
+                *, now: datetime) -> list[int]:
+    """Create the events of these analysed posts and link the posts; returns the touched event ids.
+    Their statistics are refreshed later (:func:`refresh_events`).
 
     An event is stored once one of its posts is relevant (the office's business); after that
     every post the clusterer puts in it is linked, relevant or not. Chatter that never touches
@@ -62,15 +63,24 @@ def update_events(session: Session, results: Sequence[NlpAnalysis], inputs: Sequ
     for key, event in events.items():
         post_ids = [r.post_id for r in keyed if r.event_key == key]
         session.execute(update(Post).where(Post.id.in_(post_ids)).values(event_id=event.id))
-    refresh_events(session, list(events.values()), now=now)
     return sorted(e.id for e in events.values())
+
+
+def lock_events(session: Session, event_ids: Sequence[int]) -> list[Event]:
+    """Load and lock events for refreshing (PostgreSQL: ``FOR NO KEY UPDATE``, in id order, so two
+    workers refreshing the same event take turns and never deadlock; linking posts to an event
+    only needs a key-share lock, so it is not held up)."""
+    query = select(Event).where(Event.id.in_(list(event_ids))).order_by(Event.id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    return list(session.scalars(query))
 
 
 def refresh_events(session: Session, events: Sequence[Event], *, now: datetime) -> None:
     """Recompute events' statistics from their stored posts and those posts' newest analyses.
 
     Two queries for all the events of a batch (each event's newest ``HEAT_SAMPLE`` posts, and
-    every event's counts), not two per event: this runs while the batch holds the event ticket.
+    every event's counts), not two per event.
     """
     if not events:
         return

@@ -2,11 +2,14 @@
 
 Work is claimed in batches. A claim marks posts with the worker's id and a time; on
 PostgreSQL the claiming query skips rows another worker has locked (``FOR UPDATE SKIP
-LOCKED``), so several workers on several machines share the queue. Everything a batch
-produces (analyses, event links and statistics, alerts, outbox rows, ``processed_at``)
-is written in ONE transaction: a batch interrupted anywhere leaves nothing behind, and
-its claim expires after `CLAIM_LEASE`, when any worker redoes it. Analyses are unique
-per (post, model version) and alerts per event, so a redo cannot duplicate them.
+LOCKED``), so several workers on several machines share the queue. A batch is written in
+two transactions: first its event assignment, in step with the other workers
+(:func:`pipeline.event_sync.assign_in_step`: stamps and event links only), then, in parallel
+with them, everything else it produces (analyses, event statistics, alerts, outbox rows,
+``processed_at``). A batch interrupted anywhere leaves no analysis, alert or mail behind;
+its claim expires after `CLAIM_LEASE` (or sooner, see `release_dead_claims`), and any worker
+redoes it, keeping the stamps and event links already made. Analyses are unique per (post,
+model version) and alerts per event, so a redo cannot duplicate them.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from nlp.analyze import Analyzer, PostInput
 from nlp.events import EventClusterer
 from pipeline.config import Config
 from pipeline.db import transaction
-from pipeline.event_sync import assign_batch, sync_index, take_ticket
-from pipeline.events import update_events
+from pipeline.event_sync import assign_in_step, sync_index, take_ticket
+from pipeline.events import lock_events, refresh_events
 from pipeline.models import Analysis, Notification, Post, Source, utcnow
 from pipeline.procs import pid_alive
 
@@ -159,37 +162,23 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
         inputs = _inputs(session, ids)
     results = analyzer.analyze(inputs, assign_events=False)  # events: below, in step with other workers
     report = ProcessReport(claimed=len(ids), batches=1)
-    index_touched = False
-    try:
-        with transaction(factory) as session:
-            postgres = session.get_bind().dialect.name == "postgresql"
-            # SQLite: the ticket first, so this transaction holds the write lock before it reads
-            # anything. PostgreSQL: as late as possible, since batches wait for it one by one.
-            ticket = None if postgres else take_ticket(session)
-            # Lock the rows (PostgreSQL): a worker that finds this claim stale cannot take it
-            # between this check and the commit; it skips them, then sees them processed.
-            mine = select(Post.id).where(Post.id.in_(ids), Post.claimed_by == worker, Post.processed_at.is_(None))
-            if postgres:
-                mine = mine.with_for_update()
-            still_mine = set(session.scalars(mine))
-            results = [r for r in results if r.post_id in still_mine]
-            _save_analyses(session, results)
-            if ticket is None:
-                ticket = take_ticket(session)
-            index_touched = True
-            sync_index(session, analyzer, ticket, now=now, window=config.process.event_window)
-            assign_batch(session, analyzer, ticket, results, inputs, now=now)
-            event_ids = update_events(session, results, inputs, now=now)
-            from pipeline.alerting import raise_alerts
+    results, event_ids = assign_in_step(factory, analyzer, worker=worker, results=results, inputs=inputs,
+                                        now=now, window=config.process.event_window)
+    with transaction(factory) as session:
+        # First a write (SQLite takes its lock before reading): the posts still claimed by this
+        # worker become processed. A worker that took over a stale claim meanwhile has them now.
+        done = set(session.scalars(
+            update(Post).where(Post.id.in_([r.post_id for r in results]), Post.claimed_by == worker,
+                               Post.processed_at.is_(None))
+            .values(processed_at=now, claimed_by=None, claimed_at=None).returning(Post.id)))
+        results = [r for r in results if r.post_id in done]
+        _save_analyses(session, results)
+        refresh_events(session, lock_events(session, event_ids), now=now)
+        from pipeline.alerting import raise_alerts
 
-            before = _queued(session)
-            alert_ids = raise_alerts(session, config, event_ids, now=now)
-            report.notifications = _queued(session) - before
-    except BaseException:
-        if index_touched:  # the index may hold posts this batch did not commit: rebuild it next time
-            analyzer.events.applied_seq = None
-        raise
-    analyzer.events.applied_seq = ticket
+        before = _queued(session)
+        alert_ids = raise_alerts(session, config, event_ids, now=now)
+        report.notifications = _queued(session) - before
     report.analysed = len(results)
     report.relevant = sum(1 for r in results if r.is_relevant)
     report.events = len(event_ids)

@@ -219,7 +219,8 @@ class FeatureSpace:
         if extra is None:
             is_char = np.fromiter(map(is_char_term, terms), dtype=bool, count=len(terms))
             char_cols = np.flatnonzero(is_char)
-            keys = np.fromiter((char_key(terms[j][1:]) for j in char_cols.tolist()), dtype=np.int64, count=len(char_cols))
+            keys = np.fromiter((char_key(terms[j][1:]) for j in char_cols.tolist()), dtype=np.int64,
+                               count=len(char_cols))
             order = IntTable.order(keys)  # saved in table order: faster load
             extra = {"char_keys": keys[order], "char_cols": char_cols[order], "explainable": explainable_mask(terms),
                      **_word_index(terms, np.flatnonzero(~is_char))}

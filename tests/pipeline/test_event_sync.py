@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.event_sync import sync_index, take_ticket
-from pipeline.models import Alert, EventClock, Post
+from pipeline.models import Alert, Analysis, EventClock, Post
 from pipeline.process import load_analyzer, process_batch, process_pending, rebuild_event_index
 from pipeline.store.posts import PostIn, add_posts
 from tests.conftest import FakeClock
@@ -102,25 +102,52 @@ def test_a_restarted_worker_rebuilds_from_stored_signatures(
     assert_one_event_and_alert_per_story(factory)
 
 
+def database_gone(*_args: object, **_kwargs: object) -> list[int]:
+    raise OperationalError("UPDATE events", {}, Exception("server closed the connection"))
+
+
 def test_a_batch_that_fails_after_touching_the_index_rebuilds_it(
         factory: sessionmaker[Session], analyzer_config: Config, clock: FakeClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
     with transaction(factory) as s:
         add_posts(s, story_posts())
     analyzer = load_analyzer(analyzer_config)
-    import pipeline.process
+    import pipeline.event_sync
 
-    def database_gone(*_args: object, **_kwargs: object) -> list[int]:
-        raise OperationalError("INSERT INTO alerts", {}, Exception("server closed the connection"))
-
-    with monkeypatch.context() as patch:  # the database fails in the middle of the batch's transaction
-        patch.setattr(pipeline.process, "update_events", database_gone)
+    with monkeypatch.context() as patch:  # the database fails in the middle of the event transaction
+        patch.setattr(pipeline.event_sync, "link_events", database_gone)
         with pytest.raises(OperationalError):
             process_batch(factory, analyzer_config, analyzer, worker="w1", now=clock.now(), limit=8)
     assert analyzer.events.applied_seq is None
+    with factory() as s:  # rolled back: nothing stamped
+        assert s.scalar(select(func.count()).select_from(Post).where(Post.event_seq.is_not(None))) == 0
     clock.advance(seconds=analyzer_config.process.claim_lease.total_seconds() + 1)
     process_pending(factory, analyzer_config, analyzer=analyzer, now=clock.now)
     assert_one_event_and_alert_per_story(factory)
+
+
+def test_a_batch_that_fails_after_its_events_were_assigned_is_redone_with_them(
+        factory: sessionmaker[Session], analyzer_config: Config, clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with transaction(factory) as s:
+        add_posts(s, story_posts())
+    first = load_analyzer(analyzer_config)
+    import pipeline.process
+
+    with monkeypatch.context() as patch:  # stamped and linked, then the second transaction fails
+        patch.setattr(pipeline.process, "refresh_events", database_gone)
+        with pytest.raises(OperationalError):
+            process_batch(factory, analyzer_config, first, worker="w1", now=clock.now(), limit=12)
+    with factory() as s:
+        stamped = s.scalar(select(func.count()).select_from(Post).where(
+            Post.event_seq.is_not(None), Post.processed_at.is_(None)))
+        assert stamped == 12
+        assert s.scalar(select(func.count()).select_from(Analysis)) == 0
+    clock.advance(seconds=analyzer_config.process.claim_lease.total_seconds() + 1)
+    process_pending(factory, analyzer_config, analyzer=load_analyzer(analyzer_config), now=clock.now)
+    assert_one_event_and_alert_per_story(factory)
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Analysis)) == len(story_posts())
 
 
 def test_the_clock_row_comes_back_after_the_tables_were_emptied(
