@@ -85,7 +85,7 @@ class IntTable:
         self.shift = np.int64(64 - bits)
         self.mask = np.int64((1 << bits) - 1)
         self.keys = np.full(1 << bits, -1, dtype=np.int64)
-        self.values = np.full(1 << bits, -1, dtype=np.int64)
+        self.values = np.full(1 << bits, -1, dtype=np.int32)  # column numbers: int32 halves the table's values
         if not len(keys):
             return
         order = self.order(keys)
@@ -233,7 +233,7 @@ class FeatureSpace:
         self.unigram_col: np.ndarray = extra["unigram_col"]
         self.bigram_table = IntTable(extra["bigram_keys"], extra["bigram_cols"])
         self.vocab: dict[str, int] = {}  # the global models look nothing up by string
-        self._parts = parts
+        self._parts: dict[str, dict[str, Any]] | None = parts
         self._global: dict[str, LinearModel] = {}
         n = len(terms)
         for name, part in parts.items():
@@ -258,12 +258,17 @@ class FeatureSpace:
         return cls(list(merged), parts)
 
     def to_state(self, versions: dict[str, str]) -> dict[str, Any]:
+        if self._parts is None:
+            raise ValueError("a feature space loaded for serving keeps no model parts to save")
         return {"format": 3, "versions": versions, "terms": self.terms.joined, "parts": self._parts,
                 "extra": self._extra}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> FeatureSpace:
-        return cls(TermList(state["terms"]), state["parts"], state.get("extra"))
+        space = cls(TermList(state["terms"]), state["parts"], state.get("extra"))
+        # Serving only: the global models and tables hold what it needs (~25 MB less per worker).
+        space._parts, space._extra = None, {}
+        return space
 
     def counts(self, toks: Sequence[Tokens]) -> sp.csr_matrix:
         """Raw feature counts of each text over the whole space."""
