@@ -96,21 +96,42 @@ def reset(engine: Engine) -> None:
     vacuum(engine)
 
 
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each of this machine's PostgreSQL processes (server, backends)."""
+    seen: dict[int, float] = {}
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        times = proc.info["cpu_times"]
+        if proc.info["name"] and proc.info["name"].startswith("postgres") and times is not None:
+            seen[proc.pid] = times.user + times.system
+    return seen
+
+
 def run_workers(config: Path, count: int) -> tuple[float, float]:
-    """Start ``count`` `yuqing process` workers; returns (seconds until all exit, peak RSS MB of one)."""
+    """Start ``count`` `yuqing process` workers; returns (seconds until all exit, peak RSS MB of one).
+    Also prints the CPU the workers and PostgreSQL used, in cores busy on average."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    pg_before = postgres_cpu()
+    pg_now: dict[int, float] = dict(pg_before)
     started = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "process"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
              for _ in range(count)]
     handles = [psutil.Process(p.pid) for p in procs]
     peak = 0
+    cpu: dict[int, float] = {}
     while any(p.poll() is None for p in procs):
         for h in handles:
             with contextlib.suppress(psutil.NoSuchProcess):
                 peak = max(peak, h.memory_info().rss)
+                times = h.cpu_times()
+                cpu[h.pid] = times.user + times.system
+        pg_now.update(postgres_cpu())  # backends end with their worker's connections: sample them now
         time.sleep(0.1)
     took = time.perf_counter() - started
+    pg = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_now.items())
+    workers = sum(cpu.values())
+    print(f"  CPU: workers {workers:.0f} s, PostgreSQL {pg:.0f} s over {took:.0f} s = "
+          f"{(workers + pg) / took:.2f} of {os.cpu_count()} cores busy")
     for p in procs:
         out = p.stdout.read() if p.stdout else ""
         summary = " ".join(out.split()[-30:])
