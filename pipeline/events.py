@@ -29,6 +29,12 @@ HEAT_HORIZON = timedelta(days=3)  # older posts add < 1/8 each to the heat
 HEAT_SAMPLE = 5000
 BURST_WINDOW = timedelta(hours=1)
 BURST_BASELINE = timedelta(hours=24)
+# Statistics are recomputed from an event's posts. Below this size on every batch that touches
+# the event; above it at most every BIG_EVENT_REFRESH (the event is marked stale meanwhile, and
+# `yuqing process` refreshes stale events at the end of each run), so a story with tens of
+# thousands of posts does not slow every batch down.
+BIG_EVENT_POSTS = 2000
+BIG_EVENT_REFRESH = timedelta(minutes=1)
 
 
 def link_events(session: Session, results: Sequence[NlpAnalysis], inputs: Sequence[PostInput],
@@ -76,6 +82,16 @@ def lock_events(session: Session, event_ids: Sequence[int]) -> list[Event]:
     return list(session.scalars(query))
 
 
+def split_due(events: Sequence[Event], *, now: datetime) -> tuple[list[Event], list[Event]]:
+    """The events to refresh now, and the large ones refreshed less than BIG_EVENT_REFRESH ago."""
+    due: list[Event] = []
+    later: list[Event] = []
+    for event in events:
+        recent = event.refreshed_at is not None and now - event.refreshed_at < BIG_EVENT_REFRESH
+        (later if event.post_count >= BIG_EVENT_POSTS and recent else due).append(event)
+    return due, later
+
+
 def refresh_events(session: Session, events: Sequence[Event], *, now: datetime) -> None:
     """Recompute events' statistics from their stored posts and those posts' newest analyses.
 
@@ -114,6 +130,7 @@ def refresh_events(session: Session, events: Sequence[Event], *, now: datetime) 
         rows = sample.get(event.id)
         if rows:
             _refresh(event, rows, counts[event.id], now=now)
+        event.refreshed_at, event.stale = now, False
 
 
 def _refresh(event: Event, rows: Sequence[Any], counts: tuple[Any, ...], *, now: datetime) -> None:

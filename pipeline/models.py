@@ -135,6 +135,10 @@ class Event(Base):
     burst: Mapped[bool] = mapped_column(Boolean, default=False)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Statistics of a large event are recomputed at most once a minute (pipeline.events): when
+    # they were, and whether posts have joined since.
+    refreshed_at: Mapped[datetime | None]
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Post(Base):

@@ -31,8 +31,8 @@ from nlp.events import EventClusterer
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.event_sync import assign_in_step, sync_index, take_ticket
-from pipeline.events import lock_events, refresh_events
-from pipeline.models import Analysis, Notification, Post, Source, utcnow
+from pipeline.events import BIG_EVENT_REFRESH, lock_events, refresh_events, split_due
+from pipeline.models import Analysis, Event, Notification, Post, Source, utcnow
 from pipeline.procs import pid_alive
 
 log = logging.getLogger(__name__)
@@ -173,11 +173,14 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
             .values(processed_at=now, claimed_by=None, claimed_at=None).returning(Post.id)))
         results = [r for r in results if r.post_id in done]
         _save_analyses(session, results)
-        refresh_events(session, lock_events(session, event_ids), now=now)
+        due, later = split_due(lock_events(session, event_ids), now=now)
+        for event in later:
+            event.stale = True
+        refresh_events(session, due, now=now)
         from pipeline.alerting import raise_alerts
 
         before = _queued(session)
-        alert_ids = raise_alerts(session, config, event_ids, now=now)
+        alert_ids = raise_alerts(session, config, [e.id for e in due], now=now)
         report.notifications = _queued(session) - before
     report.analysed = len(results)
     report.relevant = sum(1 for r in results if r.is_relevant)
@@ -185,6 +188,28 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
     report.alerts = len(alert_ids)
     log.info("batch processed", extra={"worker": worker, "posts": len(results), "first_post": ids[0],
                                        "last_post": ids[-1], "alerts": len(alert_ids)})
+    return report
+
+
+def refresh_stale_events(factory: sessionmaker[Session], config: Config, *, now: datetime) -> ProcessReport:
+    """Refresh the large events whose statistics were skipped by recent batches, and alert them."""
+    report = ProcessReport()
+    with transaction(factory) as session:
+        # A write first (SQLite takes its lock before reading); it also locks the rows (PostgreSQL).
+        ids = sorted(session.scalars(
+            update(Event).where(Event.stale.is_(True),
+                                or_(Event.refreshed_at.is_(None), Event.refreshed_at <= now - BIG_EVENT_REFRESH))
+            .values(stale=False).returning(Event.id)))
+        if not ids:
+            return report
+        refresh_events(session, lock_events(session, ids), now=now)
+        from pipeline.alerting import raise_alerts
+
+        before = _queued(session)
+        report.alerts = len(raise_alerts(session, config, ids, now=now))
+        report.notifications = _queued(session) - before
+    report.events = len(ids)
+    log.info("stale events refreshed", extra={"events": len(ids), "alerts": report.alerts})
     return report
 
 
@@ -205,6 +230,10 @@ def process_pending(factory: sessionmaker[Session], config: Config, *, analyzer:
             setattr(total, name, getattr(total, name) + getattr(report, name))
         if progress is not None:
             progress(report.analysed)
+    if not should_stop():
+        swept = refresh_stale_events(factory, config, now=now())
+        total.alerts += swept.alerts
+        total.notifications += swept.notifications
     total.seconds = round(time.monotonic() - started, 3)
     return total
 
