@@ -33,7 +33,7 @@ BURST_BASELINE = timedelta(hours=24)
 # the event; above it at most every BIG_EVENT_REFRESH (the event is marked stale meanwhile, and
 # `yuqing process` refreshes stale events at the end of each run), so a story with tens of
 # thousands of posts does not slow every batch down.
-BIG_EVENT_POSTS = 2000
+BIG_EVENT_POSTS = 500
 BIG_EVENT_REFRESH = timedelta(minutes=1)
 
 
