@@ -75,6 +75,15 @@ def _truncate(engine: Engine) -> None:
                 conn.execute(text(f'DELETE FROM "{table}"'))
 
 
+@pytest.fixture
+def pg_factory(pg_migrated: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on an emptied PostgreSQL database, for tests of what only PostgreSQL does."""
+    engine = make_engine(pg_migrated)
+    _truncate(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
     """A migrated, empty database: once on SQLite, once on PostgreSQL."""

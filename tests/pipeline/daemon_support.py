@@ -354,3 +354,21 @@ def fresh_postgres(url: str) -> Engine:
         with engine.begin() as conn:
             conn.execute(text(f"DELETE FROM {JOBS_TABLE}"))
     return engine
+
+
+def process_concurrently(factory: Any, config: Any, now: Callable[[], Any], workers: tuple[str, ...] = ("w1", "w2")
+                         ) -> dict[str, Any]:
+    """Run `process_pending` as several workers at once (threads, one analyzer each); their reports."""
+    from pipeline.process import load_analyzer, process_pending
+
+    reports: dict[str, Any] = {}
+
+    def work(name: str) -> None:
+        reports[name] = process_pending(factory, config, analyzer=load_analyzer(config), worker=name, now=now)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return reports

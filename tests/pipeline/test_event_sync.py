@@ -3,13 +3,14 @@ worker analyses its posts (SQLite and PostgreSQL; on PostgreSQL also with truly 
 
 from __future__ import annotations
 
-import threading
+from types import ModuleType
 
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from nlp.analyze import Analyzer
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.event_sync import sync_index, take_ticket
@@ -18,7 +19,7 @@ from pipeline.process import load_analyzer, process_batch, process_pending, rebu
 from pipeline.store.posts import PostIn, add_posts
 from tests.conftest import FakeClock
 from tests.factories import make_post
-from tests.pipeline.daemon_support import RUMOURS, filler_text
+from tests.pipeline.daemon_support import RUMOURS, filler_text, process_concurrently
 
 STORIES = RUMOURS[:4]
 COPIES = 6
@@ -106,18 +107,27 @@ def database_gone(*_args: object, **_kwargs: object) -> list[int]:
     raise OperationalError("UPDATE events", {}, Exception("server closed the connection"))
 
 
+def fail_one_batch(factory: sessionmaker[Session], config: Config, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+                   module: ModuleType, step: str, limit: int) -> Analyzer:
+    """Store the stories, then process one batch of ``limit`` posts with ``module.step`` failing as a
+    lost database connection would; returns the worker's analyzer."""
+    with transaction(factory) as s:
+        add_posts(s, story_posts())
+    analyzer = load_analyzer(config)
+    with monkeypatch.context() as patch:
+        patch.setattr(module, step, database_gone)
+        with pytest.raises(OperationalError):
+            process_batch(factory, config, analyzer, worker="w1", now=clock.now(), limit=limit)
+    return analyzer
+
+
 def test_a_batch_that_fails_after_touching_the_index_rebuilds_it(
         factory: sessionmaker[Session], analyzer_config: Config, clock: FakeClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    with transaction(factory) as s:
-        add_posts(s, story_posts())
-    analyzer = load_analyzer(analyzer_config)
     import pipeline.event_sync
 
-    with monkeypatch.context() as patch:  # the database fails in the middle of the event transaction
-        patch.setattr(pipeline.event_sync, "link_events", database_gone)
-        with pytest.raises(OperationalError):
-            process_batch(factory, analyzer_config, analyzer, worker="w1", now=clock.now(), limit=8)
+    # the database fails in the middle of the event transaction
+    analyzer = fail_one_batch(factory, analyzer_config, clock, monkeypatch, pipeline.event_sync, "link_events", 8)
     assert analyzer.events.applied_seq is None
     with factory() as s:  # rolled back: nothing stamped
         assert s.scalar(select(func.count()).select_from(Post).where(Post.event_seq.is_not(None))) == 0
@@ -129,15 +139,10 @@ def test_a_batch_that_fails_after_touching_the_index_rebuilds_it(
 def test_a_batch_that_fails_after_its_events_were_assigned_is_redone_with_them(
         factory: sessionmaker[Session], analyzer_config: Config, clock: FakeClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    with transaction(factory) as s:
-        add_posts(s, story_posts())
-    first = load_analyzer(analyzer_config)
     import pipeline.process
 
-    with monkeypatch.context() as patch:  # stamped and linked, then the second transaction fails
-        patch.setattr(pipeline.process, "refresh_events", database_gone)
-        with pytest.raises(OperationalError):
-            process_batch(factory, analyzer_config, first, worker="w1", now=clock.now(), limit=12)
+    # stamped and linked, then the second transaction fails
+    fail_one_batch(factory, analyzer_config, clock, monkeypatch, pipeline.process, "refresh_events", 12)
     with factory() as s:
         stamped = s.scalar(select(func.count()).select_from(Post).where(
             Post.event_seq.is_not(None), Post.processed_at.is_(None)))
@@ -165,29 +170,12 @@ def test_the_clock_row_comes_back_after_the_tables_were_emptied(
 
 
 @pytest.mark.postgres
-def test_concurrent_workers_on_postgres_split_no_story(pg_migrated: str, analyzer_config: Config,
+def test_concurrent_workers_on_postgres_split_no_story(pg_factory: sessionmaker[Session], analyzer_config: Config,
                                                        clock: FakeClock) -> None:
-    from pipeline.db import make_engine, session_factory
-    from tests.conftest import _truncate
-
-    engine = make_engine(pg_migrated)
-    _truncate(engine)
-    factory = session_factory(engine)
-    with transaction(factory) as s:
+    with transaction(pg_factory) as s:
         add_posts(s, story_posts())
     small = analyzer_config.model_copy(
         update={"process": analyzer_config.process.model_copy(update={"batch_size": 4})})
-    done: dict[str, int] = {}
-
-    def work(name: str) -> None:
-        done[name] = process_pending(factory, small, analyzer=load_analyzer(small), worker=name,
-                                     now=clock.now).analysed
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in ("w1", "w2")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert sum(done.values()) == len(story_posts())
-    assert_one_event_and_alert_per_story(factory)
-    engine.dispose()
+    reports = process_concurrently(pg_factory, small, clock.now)
+    assert sum(r.analysed for r in reports.values()) == len(story_posts())
+    assert_one_event_and_alert_per_story(pg_factory)

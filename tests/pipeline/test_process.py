@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +14,7 @@ from pipeline.process import CLAIM_LEASE, claim_batch, load_analyzer, process_pe
 from pipeline.store.posts import add_posts
 from tests.conftest import FakeClock
 from tests.factories import make_post
+from tests.pipeline.daemon_support import process_concurrently
 
 RUMOUR = ("紧急扩散！！据内部消息，计生办下发通知，从下个月开始生二胎的家庭每户要交10万元社会抚养费，"
           "不交的孩子不给上户口，家里有二胎的赶紧转发周知！！")
@@ -108,29 +107,12 @@ def test_updated_post_is_reanalysed_in_place(factory: sessionmaker[Session], ana
 
 
 @pytest.mark.postgres
-def test_two_workers_share_the_queue_on_postgres(pg_migrated: str, analyzer_config: Config,
+def test_two_workers_share_the_queue_on_postgres(pg_factory: sessionmaker[Session], analyzer_config: Config,
                                                  clock: FakeClock) -> None:
-    from pipeline.db import make_engine, session_factory
-    from tests.conftest import _truncate
-
-    engine = make_engine(pg_migrated)
-    _truncate(engine)
-    factory = session_factory(engine)
-    seed(factory, [make_post(text=f"第{i}条：三孩生育政策和育儿补贴申领解读。") for i in range(300)])
-    reports = {}
-
-    def work(name: str) -> None:
-        reports[name] = process_pending(factory, analyzer_config, analyzer=load_analyzer(analyzer_config),
-                                        worker=name, now=clock.now)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in ("w1", "w2")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    with factory() as s:
+    seed(pg_factory, [make_post(text=f"第{i}条：三孩生育政策和育儿补贴申领解读。") for i in range(300)])
+    reports = process_concurrently(pg_factory, analyzer_config, clock.now)
+    with pg_factory() as s:
         assert count(s, Analysis) == 300
         assert s.scalar(select(func.count(func.distinct(Analysis.post_id)))) == 300
     assert reports["w1"].analysed + reports["w2"].analysed == 300
-    engine.dispose()
 
