@@ -39,13 +39,16 @@ _B = _gen.randint(0, 1 << 62, NUM_PERM, dtype=np.uint64).reshape(-1, 1)
 
 
 _word_hash_cache: dict[str, int] = {}
+# Emptied when it reaches this size: posts keep bringing words never seen again (numbers, names),
+# so an unbounded memo grew a worker by ~150 MB per million posts. Re-hashing is cheap (CRC32).
+WORD_CACHE_MAX = 200_000
 _BIGRAM_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _word_hashes(words: list[str]) -> np.ndarray:
     """CRC32 of each word (deterministic across processes), memoised: words repeat a lot."""
     cache = _word_hash_cache
-    if len(cache) > 2_000_000:
+    if len(cache) > WORD_CACHE_MAX:
         cache.clear()
     out = list(map(cache.get, words))
     if None in out:  # only new words take the Python path
