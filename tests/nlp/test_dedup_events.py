@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nlp.dedup import NearDuplicateIndex, signatures
@@ -124,3 +125,15 @@ def test_thread_map_is_bounded_with_the_index() -> None:
         words = [f"词{i}", f"话{i}", f"事{i}", f"帖{i}"]
         clusterer.add(i, signatures([words])[0], 4, T0 + timedelta(seconds=i), thread=f"t{i}")
     assert len(clusterer.thread_event) <= 2 * 50 + 1
+
+
+def test_word_hash_memo_is_bounded_and_hashes_stay_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nlp.dedup
+
+    monkeypatch.setattr(nlp.dedup, "WORD_CACHE_MAX", 50)
+    monkeypatch.setattr(nlp.dedup, "_word_hash_cache", {})
+    docs = [["生育", "补贴", f"编号{i}"] for i in range(200)]  # every post brings a word never seen again
+    batches = [docs[i:i + 10] for i in range(0, len(docs), 10)]
+    first = [signatures(batch) for batch in batches]
+    assert len(nlp.dedup._word_hash_cache) <= 50 + 12  # the limit plus one batch's new words
+    assert (signatures(docs) == np.concatenate(first)).all()  # re-hashed after emptying: same signatures
