@@ -139,23 +139,22 @@ def run_workers(engine: Engine, config: Path, count: int) -> tuple[float, float]
     pg_before = postgres_cpu()
     pg_now: dict[int, float] = dict(pg_before)
     started = time.perf_counter()
-    vacuuming = AutoVacuum(engine).__enter__()
-    procs = [subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "process"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-             for _ in range(count)]
-    handles = [psutil.Process(p.pid) for p in procs]
-    peak = 0
-    cpu: dict[int, float] = {}
-    while any(p.poll() is None for p in procs):
-        for h in handles:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                peak = max(peak, h.memory_info().rss)
-                times = h.cpu_times()
-                cpu[h.pid] = times.user + times.system
-        pg_now.update(postgres_cpu())  # backends end with their worker's connections: sample them now
-        time.sleep(0.1)
-    took = time.perf_counter() - started
-    vacuuming.__exit__()
+    with AutoVacuum(engine):
+        procs = [subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "process"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                 for _ in range(count)]
+        handles = [psutil.Process(p.pid) for p in procs]
+        peak = 0
+        cpu: dict[int, float] = {}
+        while any(p.poll() is None for p in procs):
+            for h in handles:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    peak = max(peak, h.memory_info().rss)
+                    times = h.cpu_times()
+                    cpu[h.pid] = times.user + times.system
+            pg_now.update(postgres_cpu())  # backends end with their worker's connections: sample them now
+            time.sleep(0.1)
+        took = time.perf_counter() - started  # not the wait for a vacuum still running
     pg = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_now.items())
     workers = sum(cpu.values())
     print(f"  CPU: workers {workers:.0f} s, PostgreSQL {pg:.0f} s over {took:.0f} s = "

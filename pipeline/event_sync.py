@@ -63,19 +63,16 @@ def sync_index(session: Session, analyzer: Analyzer, ticket: int, *, now: dateti
     """Bring the worker's index up to ``ticket - 1`` (call while holding ``ticket``); returns the
     number of posts applied. Rebuilds the whole window when the index has no bookmark."""
     clusterer = analyzer.events
+    stored = select(Post.id, Post.minhash, Post.word_count, Post.published_at, Post.fetched_at, Post.thread_url)
     if clusterer.applied_seq is None:
         analyzer.events = clusterer = clusterer.empty_copy()
         # Posts processed before tickets existed come first, by time, as they were clustered.
-        query = (select(Post.id, Post.minhash, Post.word_count, Post.published_at, Post.fetched_at,
-                        Post.thread_url)
-                 .where(or_(Post.event_seq.is_not(None), Post.processed_at.is_not(None)),
-                        Post.fetched_at >= now - window)
+        query = (stored.where(or_(Post.event_seq.is_not(None), Post.processed_at.is_not(None)),
+                              Post.fetched_at >= now - window)
                  .order_by(Post.event_seq.is_not(None), Post.event_seq,
                            func.coalesce(Post.published_at, Post.fetched_at), Post.id))
     else:
-        query = (select(Post.id, Post.minhash, Post.word_count, Post.published_at, Post.fetched_at,
-                        Post.thread_url)
-                 .where(Post.event_seq > clusterer.applied_seq, Post.event_seq < ticket)
+        query = (stored.where(Post.event_seq > clusterer.applied_seq, Post.event_seq < ticket)
                  .order_by(Post.event_seq, Post.id))
     applied = 0
     for rows in session.execute(query.execution_options(yield_per=REPLAY_CHUNK)).partitions():
@@ -92,9 +89,9 @@ def _apply(session: Session, analyzer: Analyzer, rows: Sequence[StoredPost]) -> 
     missing = [pid for pid, sig, *_ in rows if sig is None]
     computed: dict[int, tuple[np.ndarray, int]] = {}
     if missing:
-        texts = dict(session.execute(
+        texts = {pid: text for pid, text in session.execute(
             select(Post.id, func.coalesce(Post.title, "") + "\n" + func.coalesce(Post.text, ""))
-            .where(Post.id.in_(missing))).tuples().all())
+            .where(Post.id.in_(missing)))}
         words = [tokenize(texts.get(pid, "")).content for pid in missing]
         for pid, sig, w in zip(missing, signatures(words), words, strict=True):
             computed[pid] = (sig, len(set(w)))

@@ -176,12 +176,7 @@ def process_batch(factory: sessionmaker[Session], config: Config, analyzer: Anal
         due, later = split_due(lock_events(session, event_ids), now=now)
         for event in later:
             event.stale = True
-        refresh_events(session, due, now=now)
-        from pipeline.alerting import raise_alerts
-
-        before = _queued(session)
-        alert_ids = raise_alerts(session, config, [e.id for e in due], now=now)
-        report.notifications = _queued(session) - before
+        alert_ids, report.notifications = _refresh_and_alert(session, config, due, now=now)
     report.analysed = len(results)
     report.relevant = sum(1 for r in results if r.is_relevant)
     report.events = len(event_ids)
@@ -202,12 +197,8 @@ def refresh_stale_events(factory: sessionmaker[Session], config: Config, *, now:
             .values(stale=False).returning(Event.id)))
         if not ids:
             return report
-        refresh_events(session, lock_events(session, ids), now=now)
-        from pipeline.alerting import raise_alerts
-
-        before = _queued(session)
-        report.alerts = len(raise_alerts(session, config, ids, now=now))
-        report.notifications = _queued(session) - before
+        alert_ids, report.notifications = _refresh_and_alert(session, config, lock_events(session, ids), now=now)
+        report.alerts = len(alert_ids)
     report.events = len(ids)
     log.info("stale events refreshed", extra={"events": len(ids), "alerts": report.alerts})
     return report
@@ -236,6 +227,18 @@ def process_pending(factory: sessionmaker[Session], config: Config, *, analyzer:
         total.notifications += swept.notifications
     total.seconds = round(time.monotonic() - started, 3)
     return total
+
+
+def _refresh_and_alert(session: Session, config: Config, events: Sequence[Event], *,
+                       now: datetime) -> tuple[list[int], int]:
+    """Refresh the (locked) events' statistics and raise their alerts; returns the alerts created
+    or re-graded and the number of notifications queued."""
+    from pipeline.alerting import raise_alerts
+
+    refresh_events(session, events, now=now)
+    before = _queued(session)
+    alert_ids = raise_alerts(session, config, [e.id for e in events], now=now)
+    return alert_ids, _queued(session) - before
 
 
 def _queued(session: Session) -> int:
