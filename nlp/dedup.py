@@ -8,21 +8,21 @@ processes. The signature is shared by :class:`NearDuplicateIndex` (threshold 0.7
 :class:`nlp.events.EventClusterer` (a lower threshold).
 
 The LSH is the standard banding scheme (as in datasketch's ``MinHashLSH``: ``b`` bands of ``r``
-rows, a candidate shares one whole band), written here in a few lines because importing datasketch
-costs ~0.5 s of cold start (it pulls in ``scipy.integrate``) and its per-insert band hashing is
-slower; candidates are then verified by estimated Jaccard ≥ threshold.
+rows, a candidate shares one whole band), written here because datasketch's ``MinHashLSH`` costs
+~0.5 s of cold start (it pulls in ``scipy.integrate``), inserts one key at a time into Python
+dicts (~2 KB per post at 21 bands) and has no sliding window; this one works on whole batches
+with numpy (see :class:`WindowedLSH`). Candidates are verified by estimated Jaccard ≥ threshold.
 
-Memory stays bounded: entries older than ``window`` (by the post's time) and beyond ``max_items``
-are removed from the LSH index, so it holds a window of posts, not history.
+Memory stays bounded: posts older than ``window`` (by the post's time) and beyond ``max_items``
+leave the index, so it holds a window of posts, not history.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
-from collections import deque
 from collections.abc import Hashable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 
@@ -134,117 +134,193 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
         return mixed.reshape(len(sigs), bands, rows).sum(axis=2, dtype=np.uint64)
 
 
-MAX_BUCKET = 12  # a band bucket keeps its first posts only: a burst of copies costs O(1) per post
-
-
-class _Bucket(list):
-    """Several keys in one LSH bucket (distinguishes a list from a key that is itself a list)."""
+MAX_BUCKET = 12  # candidates taken from one band bucket: its first live posts (a burst of copies is O(1))
+SEQ_BITS = 28  # low bits of an index entry: the post's sequence number since the last rebase
 
 
 class WindowedLSH:
-    """Banded MinHash LSH whose entries expire after ``window`` or beyond ``max_items``.
+    """Banded MinHash LSH over the posts of a sliding window (by time, and at most ``max_items``).
 
-    All bands share one dict (each band's key already differs by its own multipliers; a rare
-    cross-band collision only adds a candidate, which the Jaccard check rejects).
+    Posts get consecutive sequence numbers; they leave the window in that order (first in, first
+    out), so signatures, times and keys live in ring buffers indexed by sequence number. The band
+    buckets are one sorted ``uint64`` array of entries ``band key's high bits | sequence number``:
+    the entries of one bucket are adjacent and in insertion order, so a post's candidates in a
+    bucket are a ``searchsorted`` range (its first ``MAX_BUCKET`` posts still in the window when
+    the post came). A batch is placed in order (cheap scalar work), then its lookups, its
+    similarity checks and its insertion run as whole-array operations. Entries of posts that left
+    the window are skipped by their sequence number and dropped when they outnumber the live ones.
+
+    Memory per indexed post: its signature (256 B), ``bands`` entries of 8 B, a key and a time;
+    about 0.5 KB instead of the ~2 KB of a dict entry per band. Results do not depend on how the
+    posts are split into batches.
     """
 
-    def __init__(self, threshold: float, window: timedelta, max_items: int) -> None:
+    CHUNK = 2048  # posts placed and looked up at a time (ring slack: see __init__)
+
+    def __init__(self, threshold: float, window: timedelta, max_items: int, *, seq_bits: int = SEQ_BITS) -> None:
+        if not 0 < max_items < (1 << (seq_bits - 1)) - self.CHUNK:
+            raise ValueError(f"max_items must be between 1 and {(1 << (seq_bits - 1)) - self.CHUNK:,}")
         self.threshold = threshold
         self.window = window
         self.max_items = max_items
         self.bands, self.rows = lsh_params(threshold)
-        # A bucket is the bare key while it holds one post (most do), a _Bucket list after.
-        self._table: dict[int, Any] = {}
-        self._order: deque[tuple[datetime, Hashable]] = deque()
-        self.sigs: dict[Hashable, np.ndarray] = {}
         self.latest: datetime | None = None
+        self._window_s = window.total_seconds()
+        self._latest_ts = -math.inf
+        self._seq_bits = seq_bits
+        self._seq_mask = np.uint64((1 << seq_bits) - 1)
+        # A chunk writes its posts' rows before it reads its candidates' rows: the slack keeps a
+        # candidate (at most max_items back) from being overwritten by a later post of the chunk.
+        self._cap = max_items + self.CHUNK
+        self._sigs = np.empty((0, NUM_PERM), dtype=np.uint32)
+        self._times = np.empty(0, dtype=np.float64)
+        self._keys: list[Hashable] = []
+        self._seq_of: dict[Hashable, int] = {}
+        self._next = 0  # the next post's sequence number
+        self._oldest = 0  # the oldest sequence number still in the window
+        self._forgotten = 0  # keys of sequence numbers below this are gone from _seq_of
+        self._base = 0  # entries hold sequence number - _base
+        self._entries = np.empty(0, dtype=np.uint64)
 
     def __len__(self) -> int:
-        return len(self.sigs)
+        return self._next - self._oldest
 
-    def keys_of(self, sigs: np.ndarray) -> list[list[int]]:
-        """Band keys of a batch of signatures, to pass to :meth:`query`, :meth:`insert`, :meth:`add`."""
-        keys: list[list[int]] = band_keys(sigs, self.bands, self.rows).tolist()
-        return keys
+    def __contains__(self, key: Hashable) -> bool:
+        seq = self._seq_of.get(key)
+        return seq is not None and seq >= self._oldest
 
-    def _expire(self, now: datetime) -> None:
-        horizon = now - self.window
-        table = self._table
-        while self._order and (self._order[0][0] < horizon or len(self._order) > self.max_items):
-            _, key = self._order.popleft()
-            sig = self.sigs.pop(key, None)
-            if sig is None:
-                continue
-            for band in self.keys_of(sig)[0]:
-                bucket = table.get(band)
-                if type(bucket) is _Bucket:
-                    if key in bucket:  # a bucket already at MAX_BUCKET never took this key
-                        bucket.remove(key)
-                    if len(bucket) == 1:
-                        table[band] = bucket[0]
-                elif bucket == key:
-                    del table[band]
+    def keys(self) -> set[Hashable]:
+        """The keys of the posts in the window."""
+        return {k for k, s in self._seq_of.items() if s >= self._oldest}
 
-    def _similar(self, sig: np.ndarray, cands: set[Hashable], threshold: float | None
-                 ) -> list[tuple[Hashable, float]]:
-        if not cands:
-            return []
-        ordered = list(cands)
-        sims = (np.count_nonzero(np.stack([self.sigs[k] for k in ordered]) == sig, axis=1) / NUM_PERM).tolist()
-        limit = self.threshold if threshold is None else threshold
-        return sorted(((k, j) for k, j in zip(ordered, sims, strict=True) if j >= limit),
-                      key=lambda x: (-x[1], str(x[0])))
+    def add(self, key: Hashable, sig: np.ndarray, when: datetime) -> list[tuple[Hashable, float]]:
+        """Index one post; returns the earlier posts in the window whose estimated Jaccard with it
+        reaches the threshold, best first. A post older than the window, or a key already indexed,
+        is only looked up."""
+        return self.add_many([key], np.atleast_2d(sig), [when])[0]
 
-    def query(self, sig: np.ndarray, keys: list[int] | None = None, threshold: float | None = None
-              ) -> list[tuple[Hashable, float]]:
-        """Indexed keys whose estimated Jaccard with ``sig`` reaches the threshold, best first."""
-        cands: set[Hashable] = set()
-        for bucket in map(self._table.get, keys or self.keys_of(sig)[0]):
-            if type(bucket) is _Bucket:
-                cands.update(bucket)
-            elif bucket is not None:
-                cands.add(bucket)
-        return self._similar(sig, cands, threshold)
-
-    def advance(self, when: datetime) -> None:
-        """Move the window's clock to ``when`` (if later) and drop what fell out of it."""
-        if self.latest is None or when > self.latest:
-            self.latest = when
-            self._expire(when)
-
-    def add(self, key: Hashable, sig: np.ndarray, when: datetime, keys: list[int] | None = None
-            ) -> list[tuple[Hashable, float]]:
-        """:meth:`query` then :meth:`insert` in one pass over the bands."""
-        self.advance(when)
-        assert self.latest is not None
-        keys = keys or self.keys_of(sig)[0]
-        if when < self.latest - self.window or key in self.sigs:
-            return self.query(sig, keys)
-        table = self._table
-        cands: set[Hashable] = set()
-        for band, bucket in zip(keys, list(map(table.get, keys)), strict=True):
-            if bucket is None:
-                table[band] = key
-            elif type(bucket) is _Bucket:
-                cands.update(bucket)
-                if len(bucket) < MAX_BUCKET:
-                    bucket.append(key)
-            else:
-                cands.add(bucket)
-                table[band] = _Bucket((bucket, key))
-        found = self._similar(sig, cands, None)
-        self._remember(key, sig, when)
+    def add_many(self, keys: Sequence[Hashable], sigs: np.ndarray, whens: Sequence[datetime]
+                 ) -> list[list[tuple[Hashable, float]]]:
+        """:meth:`add` for each post in order (each sees the ones before it)."""
+        found: list[list[tuple[Hashable, float]]] = []
+        for lo in range(0, len(keys), self.CHUNK):
+            hi = lo + self.CHUNK
+            found.extend(self._add_chunk(keys[lo:hi], sigs[lo:hi], whens[lo:hi]))
         return found
 
-    def insert(self, key: Hashable, sig: np.ndarray, when: datetime, keys: list[int] | None = None) -> None:
-        self.add(key, sig, when, keys)
+    def _add_chunk(self, keys: Sequence[Hashable], sigs: np.ndarray, whens: Sequence[datetime]
+                   ) -> list[list[tuple[Hashable, float]]]:
+        n = len(keys)
+        if self._next + n - self._base >= 1 << self._seq_bits:
+            self._compact(self._oldest, rebase=True)
+        first, upto, inserted = self._place(keys, whens)
+        bkeys = band_keys(sigs, self.bands, self.rows) & ~self._seq_mask
+        if inserted:
+            at = np.asarray(inserted)
+            seqs = upto[at]
+            self._sigs[seqs % self._cap] = sigs[at]
+            new = (bkeys[at] | (seqs - self._base).astype(np.uint64)[:, None]).ravel()
+            new.sort()
+            merged = np.concatenate([self._entries, new])
+            merged.sort(kind="stable")  # two sorted runs: a merge
+            self._entries = merged
+        return self._lookup(keys, sigs, bkeys, first, upto)
 
-    def _remember(self, key: Hashable, sig: np.ndarray, when: datetime) -> None:
-        self.sigs[key] = sig
-        self._order.append((when, key))
-        if len(self._order) > self.max_items:
-            assert self.latest is not None
-            self._expire(self.latest)
+    def _place(self, keys: Sequence[Hashable], whens: Sequence[datetime]
+               ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Advance the window post by post. Returns, per post, the first and the end (exclusive)
+        sequence number it is compared with, and the positions of the posts it inserted."""
+        n = len(keys)
+        first = np.empty(n, dtype=np.int64)
+        upto = np.empty(n, dtype=np.int64)
+        inserted: list[int] = []
+        self._grow(self._next + n)
+        cap, times, ring_keys, seq_of = self._cap, self._times, self._keys, self._seq_of
+        for i, (key, when) in enumerate(zip(keys, whens, strict=True)):
+            ts = when.timestamp()
+            if ts > self._latest_ts:
+                self._latest_ts, self.latest = ts, when
+                horizon = ts - self._window_s
+                oldest = self._oldest
+                while oldest < self._next and times[oldest % cap] < horizon:
+                    oldest += 1
+                self._oldest = oldest
+            first[i] = self._oldest
+            known = seq_of.get(key)
+            if ts < self._latest_ts - self._window_s or (known is not None and known >= self._oldest):
+                upto[i] = self._next
+                continue
+            seq = self._next
+            self._next += 1
+            slot = seq % cap
+            times[slot] = ts
+            if len(ring_keys) < cap:
+                ring_keys.append(key)
+            else:
+                ring_keys[slot] = key
+            seq_of[key] = seq
+            upto[i] = seq
+            inserted.append(i)
+            if self._next - self._oldest > self.max_items:
+                self._oldest = self._next - self.max_items
+        for seq in range(self._forgotten, self._oldest):  # keys that left the window
+            key = ring_keys[seq % cap]
+            if seq_of.get(key) == seq:
+                del seq_of[key]
+        self._forgotten = self._oldest
+        if n and len(self._entries) > self.bands * (len(self) + len(self) // 4 + 2 * self.CHUNK):
+            self._compact(keep_from=int(first[0]))  # this chunk's first post still looks back that far
+        return first, upto, inserted
+
+    def _grow(self, upto: int) -> None:
+        """Make the rings hold sequence numbers below ``upto`` (they grow until they wrap)."""
+        size = len(self._times)
+        if size >= self._cap or upto <= size:
+            return
+        size = min(self._cap, max(upto, 2 * size, 1024))
+        self._times = np.resize(self._times, size)
+        sigs = np.empty((size, NUM_PERM), dtype=np.uint32)
+        sigs[: len(self._sigs)] = self._sigs
+        self._sigs = sigs
+
+    def _compact(self, keep_from: int, *, rebase: bool = False) -> None:
+        """Drop the entries of posts numbered below ``keep_from``; with ``rebase``, renumber the rest
+        from there (sequence numbers must fit in the entries' low bits)."""
+        low = self._entries & self._seq_mask
+        live = self._entries[low >= np.uint64(keep_from - self._base)]
+        if rebase:
+            live -= np.uint64(keep_from - self._base)  # borrows nothing: each low part is at least that
+            self._base = keep_from
+        self._entries = live
+
+    def _lookup(self, keys: Sequence[Hashable], sigs: np.ndarray, bkeys: np.ndarray, first: np.ndarray,
+                upto: np.ndarray) -> list[list[tuple[Hashable, float]]]:
+        n, bands = bkeys.shape
+        entries = self._entries
+        lo = np.searchsorted(entries, (bkeys | (first - self._base).astype(np.uint64)[:, None]).ravel())
+        hi = np.searchsorted(entries, (bkeys | (upto - self._base).astype(np.uint64)[:, None]).ravel())
+        counts = np.minimum(hi - lo, MAX_BUCKET)
+        total = int(counts.sum())
+        found: list[list[tuple[Hashable, float]]] = [[] for _ in range(n)]
+        if not total:
+            return found
+        starts = np.cumsum(counts) - counts
+        pos = np.repeat(lo, counts) + (np.arange(total) - np.repeat(starts, counts))
+        post = np.repeat(np.arange(n * bands, dtype=np.uint64) // np.uint64(bands), counts)
+        pairs = (post << np.uint64(32)) | (entries[pos] & self._seq_mask)
+        pairs.sort()
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # each candidate once
+        post_of = (pairs >> np.uint64(32)).astype(np.int64)
+        seqs = (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64) + self._base
+        sims = np.count_nonzero(self._sigs[seqs % self._cap] == sigs[post_of], axis=1) / NUM_PERM
+        keep = sims >= self.threshold
+        ring_keys, cap = self._keys, self._cap
+        for i, seq, sim in zip(post_of[keep].tolist(), seqs[keep].tolist(), sims[keep].tolist(), strict=True):
+            found[i].append((ring_keys[seq % cap], sim))
+        for cands in found:
+            if len(cands) > 1:
+                cands.sort(key=lambda x: (-x[1], str(x[0])))
+        return found
 
 
 class NearDuplicateIndex:
@@ -265,5 +341,6 @@ class NearDuplicateIndex:
         group = self.group_of.get(best[0][0], best[0][0]) if best else key
         self.group_of[key] = group
         if len(self.group_of) > 2 * self.lsh.max_items:  # forget groups of expired posts
-            self.group_of = {k: g for k, g in self.group_of.items() if k in self.lsh.sigs}
+            live = self.lsh.keys()
+            self.group_of = {k: g for k, g in self.group_of.items() if k in live}
         return group

@@ -66,24 +66,61 @@ class EventClusterer:
         self.event_of: dict[Hashable, str] = {}
         self.group_of: dict[Hashable, Hashable] = {}
         self.long: set[Hashable] = set()
-        # thread -> (its event, time of its latest post); a thread idle longer than the window is forgotten
-        self.thread_event: dict[str, tuple[str, datetime]] = {}
+        # thread -> (its event, time and ordinal of its latest post); see _thread_event
+        self.thread_event: dict[str, tuple[str, datetime, int]] = {}
+        self.latest: datetime | None = None  # the newest post time seen
+        self.added = 0  # posts added so far (their ordinals)
 
     def _thread_event(self, thread: str | None, when: datetime) -> str | None:
-        if thread is None or (known := self.thread_event.get(thread)) is None:
+        """The event of a thread still active: its latest post is within the window of this post
+        and of the newest post seen, and among the last ``max_items`` posts. Once a thread fails
+        the last two tests it fails them for good, so forgetting it (:meth:`_forget`, whenever a
+        batch ends) never changes an assignment, however the posts are split into batches."""
+        if thread is None or (known := self.thread_event.get(thread)) is None or self.latest is None:
             return None
-        event, last = known
-        return event if when - last <= self.lsh.window else None
+        event, last, ordinal = known
+        window = self.lsh.window
+        if when - last <= window and self._active(last, ordinal):
+            return event
+        return None
+
+    def _active(self, last: datetime, ordinal: int) -> bool:
+        assert self.latest is not None
+        return last >= self.latest - self.lsh.window and ordinal >= self.added - self.lsh.max_items
 
     def empty_copy(self) -> EventClusterer:
         """A new, empty clusterer with the same thresholds, window and size limit."""
         return EventClusterer(self.lsh.threshold, self.dup_threshold, self.lsh.window, self.lsh.max_items)
 
     def add(self, post_id: Hashable, sig: np.ndarray, n_words: int, when: datetime,
-            keys: list[int] | None = None, thread: str | None = None) -> EventAssignment:
+            thread: str | None = None) -> EventAssignment:
         """Assign one post, given its MinHash signature (:func:`nlp.dedup.signatures`) and,
         for forum posts, its thread (posts of a known thread join the thread's event)."""
-        cands = self.lsh.add(post_id, sig, when, keys) if n_words else []
+        return self.add_batch([post_id], np.atleast_2d(sig), [n_words], [when], [thread])[0]
+
+    def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_words: Sequence[int],
+                  times: Sequence[datetime], threads: Sequence[str | None] | None = None
+                  ) -> list[EventAssignment]:
+        """Assign posts in the given order; each sees the ones before it. The result does not
+        depend on how a sequence of posts is split into batches."""
+        indexed = [i for i, n in enumerate(n_words) if n]
+        similar: dict[int, list[tuple[Hashable, float]]] = {}
+        if indexed:
+            found = self.lsh.add_many([post_ids[i] for i in indexed], sigs[indexed], [times[i] for i in indexed])
+            similar = dict(zip(indexed, found, strict=True))
+        ths = threads if threads is not None else [None] * len(post_ids)
+        done = [self._assign(pid, similar.get(i, []), n_words[i], times[i], ths[i])
+                for i, pid in enumerate(post_ids)]
+        limit = self.lsh.max_items + self.lsh.max_items // 4
+        if len(self.event_of) > limit or len(self.thread_event) > limit:
+            self._forget()
+        return done
+
+    def _assign(self, post_id: Hashable, cands: list[tuple[Hashable, float]], n_words: int, when: datetime,
+                thread: str | None) -> EventAssignment:
+        if self.latest is None or when > self.latest:
+            self.latest = when
+        self.added += 1
         group: Hashable = post_id
         event = self._thread_event(thread, when)
         if cands and cands[0][1] >= self.dup_threshold:
@@ -95,22 +132,27 @@ class EventClusterer:
         if event is None:
             event = f"E{post_id}"
         self.event_of[post_id] = event
-        self.group_of[post_id] = group
+        if group != post_id:
+            self.group_of[post_id] = group
+        else:  # most posts start their own group: not stored (and a post seen again may start one)
+            self.group_of.pop(post_id, None)
         if thread is not None:
-            last = self.thread_event.get(thread, (event, when))[1]
-            self.thread_event[thread] = (event, max(last, when))
+            last = self.thread_event.get(thread, (event, when, 0))[1]
+            self.thread_event[thread] = (event, max(last, when), self.added)
         if n_words >= MIN_WORDS_FOR_EVENT:
             self.long.add(post_id)
-        if len(self.event_of) > 2 * self.lsh.max_items:  # forget posts that left the window
-            live = self.lsh.sigs.keys()
-            self.event_of = {k: e for k, e in self.event_of.items() if k in live}
-            self.group_of = {k: g for k, g in self.group_of.items() if k in live}
-            self.long &= live
-            # a thread is kept while it is recent and its event still has a post in the index
-            horizon = (self.lsh.latest or when) - self.lsh.window
-            events = set(self.event_of.values())
-            self.thread_event = {t: v for t, v in self.thread_event.items() if v[1] >= horizon and v[0] in events}
+        else:
+            self.long.discard(post_id)
         return EventAssignment(event, f"D{group}", is_new)
+
+    def _forget(self) -> None:
+        """Forget posts that left the index (they are never a candidate again) and threads no
+        longer active (see :meth:`_thread_event`)."""
+        live = self.lsh.keys()
+        self.event_of = {k: e for k, e in self.event_of.items() if k in live}
+        self.group_of = {k: g for k, g in self.group_of.items() if k in live}
+        self.long &= live
+        self.thread_event = {t: v for t, v in self.thread_event.items() if self._active(v[1], v[2])}
 
     def assignment_of(self, post_id: Hashable) -> EventAssignment | None:
         """The assignment a post got when it was added (None once it has left the window)."""
@@ -118,14 +160,6 @@ class EventClusterer:
         if event is None:
             return None
         return EventAssignment(event, f"D{self.group_of.get(post_id, post_id)}", False)
-
-    def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_words: Sequence[int],
-                  times: Sequence[datetime], threads: Sequence[str | None] | None = None
-                  ) -> list[EventAssignment]:
-        """:meth:`add` for a batch, in the given order (band keys computed at once)."""
-        keys = self.lsh.keys_of(sigs) if len(post_ids) else []
-        ths = threads if threads is not None else [None] * len(post_ids)
-        return [self.add(pid, sigs[i], n_words[i], times[i], keys[i], ths[i]) for i, pid in enumerate(post_ids)]
 
     def add_words(self, post_id: Hashable, words: Sequence[str], when: datetime) -> EventAssignment:
         """Convenience: assign one post from its content words."""

@@ -242,7 +242,7 @@ class ProcessConfig(Strict):
     claim_lease: Duration = Field(timedelta(minutes=10), description="a batch claimed by a worker that died "
                                   "is redone by another after this (must exceed a batch's processing time)")
     event_index_posts: int = Field(50_000, ge=1000, description="recent posts a worker keeps in memory to "
-                                   "join new posts to their events (about 3.7 KB each)")
+                                   "join new posts to their events (about 1.3 KB each)")
 
 
 class RetentionConfig(Strict):
