@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, true, update
+from sqlalchemy.orm import Session, aliased
 
 from nlp.analyze import Analysis as NlpAnalysis
 from nlp.analyze import PostInput
@@ -101,22 +101,30 @@ def refresh_events(session: Session, events: Sequence[Event], *, now: datetime) 
     if not events:
         return
     ids = [e.id for e in events]
-    newest = (select(Analysis.post_id, func.max(Analysis.id).label("aid"))
-              .join(Post, Post.id == Analysis.post_id).where(Post.event_id.in_(ids))
-              .group_by(Analysis.post_id).subquery())
+    # Each event's newest posts first, then each one's newest analysis by an index probe (a join
+    # with every post's newest analysis scanned the whole analyses table on every batch).
     ranked = (
-        select(Post.event_id, Post.id, Post.title, Post.text, Source.name, Post.published_at, Post.fetched_at,
-               Analysis.negative, Analysis.rumour, Analysis.relevance, Analysis.is_relevant,
-               Analysis.category, Analysis.topics,
+        select(Post.event_id, Post.id, Post.title, Post.text, Post.source_id, Post.published_at, Post.fetched_at,
                func.row_number().over(partition_by=Post.event_id, order_by=Post.id.desc()).label("rank"))
-        .join(Source, Source.id == Post.source_id)
-        .join(newest, newest.c.post_id == Post.id)
-        .join(Analysis, Analysis.id == newest.c.aid)
+        .where(Post.event_id.in_(ids))
         .subquery()
     )
+    wanted = (Analysis.negative, Analysis.rumour, Analysis.relevance, Analysis.is_relevant, Analysis.category,
+              Analysis.topics)
+    post_cols = (ranked.c.event_id, ranked.c.id, ranked.c.title, ranked.c.text, Source.name, ranked.c.published_at,
+                 ranked.c.fetched_at)
+    if session.get_bind().dialect.name == "postgresql":  # one probe of ix_analyses_post_id per post
+        newest = (select(*wanted).where(Analysis.post_id == ranked.c.id).order_by(Analysis.id.desc()).limit(1)
+                  .lateral())
+        query = select(*post_cols, *newest.c).select_from(ranked).join(newest, true())
+    else:  # SQLite has no LATERAL; it probes the same way for a correlated max in the join
+        other = aliased(Analysis)
+        newest_id = select(func.max(other.id)).where(other.post_id == ranked.c.id).correlate(ranked).scalar_subquery()
+        query = select(*post_cols, *wanted).select_from(ranked).join(Analysis, Analysis.id == newest_id)
+    query = (query.join(Source, Source.id == ranked.c.source_id).where(ranked.c.rank <= HEAT_SAMPLE)
+            .order_by(ranked.c.event_id, ranked.c.rank))
     sample: dict[int, list[Any]] = {}
-    for row in session.execute(select(ranked).where(ranked.c.rank <= HEAT_SAMPLE).order_by(ranked.c.event_id,
-                                                                                         ranked.c.rank)):
+    for row in session.execute(query):
         sample.setdefault(row.event_id, []).append(row)
     counts = {
         event_id: (n, sources, first, last)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import pipeline.events
 from pipeline.config import Config
 from pipeline.db import transaction
-from pipeline.models import Event
+from pipeline.models import Analysis, Event, Post
 from pipeline.process import load_analyzer, process_batch, process_pending
 from pipeline.store.posts import add_posts
 from tests.conftest import FakeClock
@@ -66,3 +66,26 @@ def test_a_small_event_is_refreshed_by_every_batch(factory: sessionmaker[Session
         event = the_event(factory)
         assert not event.stale
     assert the_event(factory).post_count == COPIES
+
+
+def test_statistics_come_from_each_posts_newest_analysis(factory: sessionmaker[Session], analyzer_config: Config,
+                                                         clock: FakeClock) -> None:
+    """A post re-analysed by a newer model counts with its newest analysis only (on both databases:
+    PostgreSQL probes it with LATERAL, SQLite with a correlated max)."""
+    title, body = RUMOURS[2]
+    with transaction(factory) as s:
+        add_posts(s, [make_post(title=title, text=f"{body}（转{i}）") for i in range(COPIES)])
+    analyzer = load_analyzer(analyzer_config)
+    process_pending(factory, analyzer_config, analyzer=analyzer, now=clock.now)
+    for version, negative, category in (("v-2", 0.95, "emergency"), ("v-3", 0.05, "criticism")):
+        with transaction(factory) as s:
+            event = s.scalars(select(Event)).one()
+            post_ids = s.scalars(select(Post.id).where(Post.event_id == event.id)).all()
+            s.add_all(Analysis(post_id=pid, model_version=version, relevance=0.9, is_relevant=True, rumour=0.1,
+                               sentiment="neg", negative=negative, category=category) for pid in post_ids)
+            s.flush()
+            pipeline.events.refresh_events(s, [event], now=clock.now())
+        refreshed = the_event(factory)
+        assert refreshed.post_count == COPIES
+        assert refreshed.negative_share == (1.0 if negative > 0.5 else 0.0)
+        assert refreshed.category == category and refreshed.stats["categories"] == {category: COPIES}
