@@ -26,15 +26,13 @@ from typing import cast
 
 import numpy as np
 from sqlalchemy import Row, Table, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.analyze import Analysis as NlpAnalysis
 from nlp.analyze import Analyzer, PostInput
 from nlp.dedup import NUM_PERM, signatures
 from nlp.tokenize import tokenize
-from pipeline.db import transaction
+from pipeline.db import transaction, upsert_into
 from pipeline.events import link_events
 from pipeline.models import EventClock, Post
 
@@ -52,8 +50,7 @@ def take_ticket(session: Session) -> int:
     seq = session.execute(bump).scalar()
     if seq is None:  # the clock row is gone (emptied tables): restart after the highest stamp
         start = session.scalar(select(func.coalesce(func.max(Post.event_seq), 0))) or 0
-        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(dialect_insert(EventClock).values(id=1, seq=start).on_conflict_do_nothing())
+        session.execute(upsert_into(session, EventClock).values(id=1, seq=start).on_conflict_do_nothing())
         seq = session.execute(bump).scalar_one()
     return int(seq)
 

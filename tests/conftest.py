@@ -31,6 +31,12 @@ REDIS_URL = os.environ.get("YUQING_TEST_REDIS", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", metavar="DIR", type=Path, default=None,
+                     help="write the review app's screenshots to DIR (docs/screenshots to refresh the README's); "
+                          "by default they go to a temporary folder")
+
+
 def _unavailable(what: str, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required under CI but unavailable: {reason}")

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from pipeline.db import upsert_into
 from pipeline.models import Notification
 
 ERROR_CHARS = 1000
@@ -43,9 +42,8 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, subject
     values = {"idempotency_key": key, "channel": channel, "recipient": recipient, "subject": subject,
               "payload": payload, "status": "pending", "attempts": 0, "next_attempt_at": now,
               "alert_id": alert_id, "created_at": now}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(Notification.id))
+    stmt = (upsert_into(session, Notification).values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Notification.id))
     return session.execute(stmt).first() is not None
 
 

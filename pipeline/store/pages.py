@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from pipeline.db import upsert_into
 from pipeline.models import PageCache, utcnow
 
 BATCH = 500
@@ -59,10 +58,9 @@ def save_pages(session: Session, source_id: int, pages: Iterable[CachedPage], *,
     rows = [{"url": p.url, "source_id": source_id, "etag": p.etag, "last_modified": p.last_modified,
              "content_hash": p.content_hash, "extra": p.extra, "fetched_at": p.fetched_at or stamp}
             for p in latest.values()]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
-        stmt = insert(PageCache)
+        stmt = upsert_into(session, PageCache)
         stmt = stmt.on_conflict_do_update(
             index_elements=["url"],
             set_={"source_id": stmt.excluded.source_id, "etag": stmt.excluded.etag,
