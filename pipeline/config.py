@@ -154,7 +154,8 @@ def _issues_from(exc: ValidationError) -> list[ConfigIssue]:
 
 
 def _cross_check(config: Config) -> list[ConfigIssue]:
-    """References between sections: names unique, topics, supervisors and webhooks exist."""
+    """References between sections: names unique, topics, supervisors and webhooks exist,
+    retention longer than the event window."""
     issues: list[ConfigIssue] = []
     topic_names = {t.name for t in config.topics}
     webhook_names = {w.name for w in config.webhooks}
@@ -197,6 +198,11 @@ def _cross_check(config: Config) -> list[ConfigIssue]:
             if topic not in topic_names:
                 issues.append(ConfigIssue(path=f"sources[{i}].topics[{j}]",
                                           message=f"no such topic; defined topics: {known}", value=topic))
+    keep_posts, window = config.retention.posts, config.process.event_window
+    if keep_posts is not None and keep_posts <= window:
+        issues.append(ConfigIssue(path="retention.posts", value=str(keep_posts),
+                                  message=f"must be longer than process.event_window ({window}): "
+                                          "posts still joining events would be deleted"))
     issues.extend(_check_topic_expressions(config))
     return issues
 

@@ -246,8 +246,15 @@ class ProcessConfig(Strict):
 
 
 class RetentionConfig(Strict):
-    posts: Duration | None = Field(None, description="delete posts older than this (None: keep)")
-    audit: Duration | None = None
+    """What the daily ``retention`` job (and `yuqing prune`) deletes; see pipeline.retention."""
+
+    posts: Duration | None = Field(None, description="delete processed posts fetched longer ago than this, with "
+                                   "their analyses (None: keep); posts of an event with an open alert stay")
+    keep_labelled: bool = Field(True, description="keep posts analysts labelled past `posts` (they are the "
+                                "models' training data; deleting a post deletes its labels)")
+    audit: Duration | None = Field(None, description="delete audit log entries older than this (None: keep)")
+    crawl_runs: Duration | None = Field(timedelta(days=90), description="delete the crawl history older than "
+                                        "this (None: keep); status and the digest read only the last days")
 
 
 class NlpConfig(Strict):

@@ -233,6 +233,17 @@ def digest_job() -> None:
     run_recorded(rt, "digest", body)
 
 
+def retention_job() -> None:
+    rt = current_runtime()
+    from pipeline.retention import apply_retention
+
+    def body(stats: dict[str, Any]) -> str | None:
+        stats.update(_plain(apply_retention(rt.factory, rt.config, now=rt.clock(), should_stop=rt.stopping.is_set)))
+        return None
+
+    run_recorded(rt, "retention", body)
+
+
 def import_job(source: str) -> None:
     rt = current_runtime()
     from pipeline.importing import import_folder

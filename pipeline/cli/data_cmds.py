@@ -1,4 +1,4 @@
-"""Data in and out: `yuqing export` and `yuqing import` (DESIGN §3)."""
+"""Data in and out: `yuqing export`, `yuqing import` (DESIGN §3) and `yuqing prune` (retention)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from typing import Annotated, cast
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from pipeline.cli.context import database, err_console, fail, state
 
@@ -20,6 +28,7 @@ SHOWN_BAD_ROWS = 50
 def register(app: typer.Typer) -> None:
     app.command("export")(export)
     app.command("import")(import_)
+    app.command("prune")(prune)
 
 
 def export(
@@ -95,6 +104,36 @@ def import_(
     if summary.bad > SHOWN_BAD_ROWS:
         err_console.print(f"... and {summary.bad - SHOWN_BAD_ROWS} more bad rows", markup=False)
     console.print(f"imported {file.name} into {source}: {summary.line()}", markup=False)
+
+
+def prune(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only count what would be deleted")] = False,
+) -> None:
+    """Apply the retention settings now (`yuqing run` does daily): delete expired posts with their
+    analyses, old audit entries and crawl history."""
+    from pipeline.db import transaction
+    from pipeline.models import utcnow
+    from pipeline.retention import apply_retention, count_expired
+
+    config = state(ctx).config()
+    now = utcnow()
+    with database(config) as (_, factory):
+        with transaction(factory) as session:
+            due = count_expired(session, config, now=now)
+        if config.retention.posts is None:
+            console.print("posts are kept: retention.posts is not set")
+        if dry_run:
+            console.print(f"would delete {due.posts} posts, {due.audit_entries} audit entries and "
+                          f"{due.crawl_runs} crawl runs")
+            return
+        columns = (TextColumn("deleting posts"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task("posts", total=due.posts)
+            report = apply_retention(factory, config, now=now, progress=lambda n: bar.advance(task, n))
+    console.print(f"deleted {report.posts} posts, {report.events} events left without posts, "
+                  f"{report.audit_entries} audit entries and {report.crawl_runs} crawl runs "
+                  f"in {report.seconds:.1f}s")
 
 
 def _progress_bar() -> Progress:

@@ -1,0 +1,127 @@
+"""Retention (DESIGN §5): delete what the office has configured yuqing not to keep.
+
+``retention.posts``: processed posts fetched longer ago than this go, with their analyses.
+Two kinds stay: posts analysts labelled, while ``retention.keep_labelled`` (they are the
+models' training set, and deleting a post deletes its labels), and posts of an event whose
+alert is not closed (the monitor is still answering it). An event left without posts goes
+too unless it has an alert, which stays as the record of what the office did.
+``retention.audit`` and ``retention.crawl_runs`` bound the audit log and the crawl history.
+
+Rows are deleted in batches, each its own transaction, so SQLite is never locked for long
+and a run that is stopped or fails halfway has deleted whole batches only; the next run
+(the daemon's daily ``retention`` job, or `yuqing prune`) goes on from there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from time import perf_counter
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Select, delete, exists, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.config import Config
+from pipeline.db import transaction
+from pipeline.models import Alert, AuditEntry, CrawlRun, Event, Label, Post
+
+log = logging.getLogger(__name__)
+
+RETENTION_BATCH = 2_000  # posts (or log rows) per transaction
+
+
+@dataclass
+class RetentionReport:
+    """What a run deleted (or, for a dry run, would delete)."""
+
+    posts: int = 0
+    events: int = 0
+    audit_entries: int = 0
+    crawl_runs: int = 0
+    seconds: float = 0.0
+
+
+def expired_posts(config: Config, *, now: datetime) -> Select[int] | None:
+    """Ids of the posts ``retention.posts`` says to delete now; None when posts are kept forever."""
+    keep_for = config.retention.posts
+    if keep_for is None:
+        return None
+    open_alert = exists().where(Alert.event_id == Post.event_id, Alert.status != "closed")
+    conditions: list[ColumnElement[bool]] = [
+        Post.fetched_at < now - keep_for,
+        Post.processed_at.is_not(None),  # a post still queued (or being analysed) is left to its worker
+        or_(Post.event_id.is_(None), ~open_alert),
+    ]
+    if config.retention.keep_labelled:
+        conditions.append(~exists().where(Label.post_id == Post.id))
+    return select(Post.id).where(*conditions)
+
+
+def _log_conditions(config: Config, *, now: datetime) -> list[tuple[str, Any, ColumnElement[bool]]]:
+    rules: list[tuple[str, Any, ColumnElement[bool]]] = []
+    if config.retention.audit is not None:
+        rules.append(("audit_entries", AuditEntry, AuditEntry.at < now - config.retention.audit))
+    if config.retention.crawl_runs is not None:
+        rules.append(("crawl_runs", CrawlRun, CrawlRun.started_at < now - config.retention.crawl_runs))
+    return rules
+
+
+def count_expired(session: Session, config: Config, *, now: datetime) -> RetentionReport:
+    """What :func:`apply_retention` would delete now (events not counted: that depends on the posts)."""
+    report = RetentionReport()
+    posts = expired_posts(config, now=now)
+    if posts is not None:
+        report.posts = session.scalar(select(func.count()).select_from(posts.subquery())) or 0
+    for field, model, condition in _log_conditions(config, now=now):
+        setattr(report, field, session.scalar(select(func.count()).select_from(model).where(condition)) or 0)
+    return report
+
+
+def apply_retention(factory: sessionmaker[Session], config: Config, *, now: datetime,
+                    should_stop: Callable[[], bool] = lambda: False,
+                    progress: Callable[[int], None] = lambda n: None,
+                    batch: int = RETENTION_BATCH) -> RetentionReport:
+    """Delete expired posts (with their analyses and emptied events), audit entries and crawl
+    runs, ``batch`` rows per transaction. ``progress`` gets the number of posts deleted per batch."""
+    started = perf_counter()
+    report = RetentionReport()
+    posts = expired_posts(config, now=now)
+    while posts is not None and not should_stop():
+        with transaction(factory) as session:
+            ids = list(session.scalars(posts.order_by(Post.id).limit(batch)))
+            if not ids:
+                break
+            events = set(session.scalars(select(Post.event_id).where(Post.id.in_(ids), Post.event_id.is_not(None))))
+            session.execute(delete(Post).where(Post.id.in_(ids)))  # analyses and labels cascade
+            if events:
+                emptied = delete(Event).where(Event.id.in_(events), ~exists().where(Post.event_id == Event.id),
+                                              ~exists().where(Alert.event_id == Event.id))
+                report.events += cast(CursorResult[Any], session.execute(emptied)).rowcount
+        report.posts += len(ids)
+        progress(len(ids))
+        log.debug("expired posts deleted", extra={"posts": len(ids), "first_post": ids[0], "last_post": ids[-1]})
+    for field, model, condition in _log_conditions(config, now=now):
+        setattr(report, field, _delete_in_batches(factory, model, condition, batch=batch, should_stop=should_stop))
+    report.seconds = perf_counter() - started
+    if report.posts or report.audit_entries or report.crawl_runs:
+        log.info("retention applied", extra={"posts": report.posts, "events": report.events,
+                                             "audit_entries": report.audit_entries,
+                                             "crawl_runs": report.crawl_runs, "seconds": round(report.seconds, 1)})
+    return report
+
+
+def _delete_in_batches(factory: sessionmaker[Session], model: Any, condition: ColumnElement[bool], *,
+                       batch: int, should_stop: Callable[[], bool]) -> int:
+    deleted = 0
+    while not should_stop():
+        with transaction(factory) as session:
+            ids = list(session.scalars(select(model.id).where(condition).order_by(model.id).limit(batch)))
+            if ids:
+                session.execute(delete(model).where(model.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < batch:
+            break
+    return deleted
