@@ -6,6 +6,9 @@ models' training set, and deleting a post deletes its labels), and posts of an e
 alert is not closed (the monitor is still answering it). An event left without posts goes
 too unless it has an alert, which stays as the record of what the office did.
 ``retention.audit`` and ``retention.crawl_runs`` bound the audit log and the crawl history.
+And a post's stored MinHash signature (256 bytes, there so that other workers can add it to
+their event index without re-analysing it) is cleared once the post is well past the event
+window: no index reads it then, and a replay would recompute it from the text.
 
 Rows are deleted in batches, each its own transaction, so SQLite is never locked for long
 and a run that is stopped or fails halfway has deleted whole batches only; the next run
@@ -21,7 +24,7 @@ from datetime import datetime
 from time import perf_counter
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Select, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.config import Config
@@ -31,6 +34,7 @@ from pipeline.models import Alert, AuditEntry, CrawlRun, Event, Label, Post
 log = logging.getLogger(__name__)
 
 RETENTION_BATCH = 2_000  # posts (or log rows) per transaction
+SIGNATURE_WINDOWS = 2  # a post's signature is kept while it was fetched less than this many event windows ago
 
 
 @dataclass
@@ -41,6 +45,7 @@ class RetentionReport:
     events: int = 0
     audit_entries: int = 0
     crawl_runs: int = 0
+    signatures: int = 0  # posts whose stored MinHash signature was cleared
     seconds: float = 0.0
 
 
@@ -105,11 +110,14 @@ def apply_retention(factory: sessionmaker[Session], config: Config, *, now: date
         log.debug("expired posts deleted", extra={"posts": len(ids), "first_post": ids[0], "last_post": ids[-1]})
     for field, model, condition in _log_conditions(config, now=now):
         setattr(report, field, _delete_in_batches(factory, model, condition, batch=batch, should_stop=should_stop))
+    report.signatures = _clear_signatures(factory, before=now - SIGNATURE_WINDOWS * config.process.event_window,
+                                          batch=batch, should_stop=should_stop)
     report.seconds = perf_counter() - started
-    if report.posts or report.audit_entries or report.crawl_runs:
+    if report.posts or report.audit_entries or report.crawl_runs or report.signatures:
         log.info("retention applied", extra={"posts": report.posts, "events": report.events,
                                              "audit_entries": report.audit_entries,
-                                             "crawl_runs": report.crawl_runs, "seconds": round(report.seconds, 1)})
+                                             "crawl_runs": report.crawl_runs, "signatures": report.signatures,
+                                             "seconds": round(report.seconds, 1)})
     return report
 
 
@@ -125,3 +133,18 @@ def _delete_in_batches(factory: sessionmaker[Session], model: Any, condition: Co
         if len(ids) < batch:
             break
     return deleted
+
+
+def _clear_signatures(factory: sessionmaker[Session], *, before: datetime, batch: int,
+                      should_stop: Callable[[], bool]) -> int:
+    cleared = 0
+    old = select(Post.id).where(Post.fetched_at < before, Post.minhash.is_not(None)).order_by(Post.id).limit(batch)
+    while not should_stop():
+        with transaction(factory) as session:
+            ids = list(session.scalars(old))
+            if ids:
+                session.execute(update(Post).where(Post.id.in_(ids)).values(minhash=None))
+        cleared += len(ids)
+        if len(ids) < batch:
+            break
+    return cleared

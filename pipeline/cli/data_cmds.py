@@ -132,8 +132,8 @@ def prune(
             task = bar.add_task("posts", total=due.posts)
             report = apply_retention(factory, config, now=now, progress=lambda n: bar.advance(task, n))
     console.print(f"deleted {report.posts} posts, {report.events} events left without posts, "
-                  f"{report.audit_entries} audit entries and {report.crawl_runs} crawl runs "
-                  f"in {report.seconds:.1f}s")
+                  f"{report.audit_entries} audit entries and {report.crawl_runs} crawl runs, cleared "
+                  f"{report.signatures} old posts' event signatures in {report.seconds:.1f}s")
 
 
 def _progress_bar() -> Progress:

@@ -86,15 +86,18 @@ def test_workers_taking_turns_build_the_events_one_worker_would(
     assert len(w1) == len(story_posts()) and w1 == w2 == w3
 
 
-def test_a_restarted_worker_rebuilds_from_stored_signatures(
-        factory: sessionmaker[Session], analyzer_config: Config, clock: FakeClock) -> None:
+@pytest.mark.parametrize("signatures", ["stored", "cleared"])
+def test_a_restarted_worker_rebuilds_from_stored_signatures_or_texts(
+        factory: sessionmaker[Session], analyzer_config: Config, clock: FakeClock, signatures: str) -> None:
     posts = story_posts()
     half = len(posts) // 2
     with transaction(factory) as s:
         add_posts(s, posts[:half])
     process_pending(factory, analyzer_config, analyzer=load_analyzer(analyzer_config), now=clock.now)
-    with factory() as s:
+    with transaction(factory) as s:
         assert s.scalar(select(func.count()).select_from(Post).where(Post.minhash.is_(None))) == 0
+        if signatures == "cleared":  # as retention clears them; the rebuild segments the texts again
+            s.execute(update(Post).values(minhash=None))
     restarted = load_analyzer(analyzer_config)
     assert rebuild_event_index(factory, analyzer_config, restarted, now=clock.now()) == half
     with transaction(factory) as s:

@@ -165,3 +165,20 @@ def test_prune_command_counts_then_deletes(tmp_path: Path) -> None:
     assert "would delete 2 posts" in prune("--dry-run")
     assert "deleted 2 posts" in prune()
     assert "would delete 0 posts" in prune("--dry-run")
+
+
+def test_signatures_are_cleared_once_posts_are_past_two_event_windows(
+        factory: sessionmaker[Session], clock: FakeClock, make_config) -> None:  # type: ignore[no-untyped-def]
+    config = make_config(process={"event_window": "3d"})
+    now = clock.now()
+    with transaction(factory) as session:
+        ages = {_post(session, now, age=timedelta(days=days)): days for days in (1, 5, 7, 30)}
+        for post in session.scalars(select(Post)):
+            post.minhash = bytes(256)
+
+    report = apply_retention(factory, config, now=now, batch=1)
+
+    assert report.signatures == 2 and report.posts == 0
+    with factory() as session:
+        kept = {ages[pid] for pid, sig in session.execute(select(Post.id, Post.minhash)) if sig is not None}
+    assert kept == {1, 5}
