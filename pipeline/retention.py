@@ -93,25 +93,27 @@ def apply_retention(factory: sessionmaker[Session], config: Config, *, now: date
     runs, ``batch`` rows per transaction. ``progress`` gets the number of posts deleted per batch."""
     started = perf_counter()
     report = RetentionReport()
-    posts = expired_posts(config, now=now)
-    while posts is not None and not should_stop():
-        with transaction(factory) as session:
-            ids = list(session.scalars(posts.order_by(Post.id).limit(batch)))
-            if not ids:
-                break
-            events = set(session.scalars(select(Post.event_id).where(Post.id.in_(ids), Post.event_id.is_not(None))))
-            session.execute(delete(Post).where(Post.id.in_(ids)))  # analyses and labels cascade
-            if events:
-                emptied = delete(Event).where(Event.id.in_(events), ~exists().where(Post.event_id == Event.id),
-                                              ~exists().where(Alert.event_id == Event.id))
-                report.events += cast(CursorResult[Any], session.execute(emptied)).rowcount
-        report.posts += len(ids)
+
+    def delete_posts(session: Session, ids: list[int]) -> None:
+        events = set(session.scalars(select(Post.event_id).where(Post.id.in_(ids), Post.event_id.is_not(None))))
+        session.execute(delete(Post).where(Post.id.in_(ids)))  # analyses and labels cascade
+        if events:
+            emptied = delete(Event).where(Event.id.in_(events), ~exists().where(Post.event_id == Event.id),
+                                          ~exists().where(Alert.event_id == Event.id))
+            report.events += cast(CursorResult[Any], session.execute(emptied)).rowcount
         progress(len(ids))
         log.debug("expired posts deleted", extra={"posts": len(ids), "first_post": ids[0], "last_post": ids[-1]})
+
+    posts = expired_posts(config, now=now)
+    if posts is not None:
+        report.posts = _in_batches(factory, posts.order_by(Post.id), delete_posts, batch=batch,
+                                   should_stop=should_stop)
     for field, model, condition in _log_conditions(config, now=now):
-        setattr(report, field, _delete_in_batches(factory, model, condition, batch=batch, should_stop=should_stop))
-    report.signatures = _clear_signatures(factory, before=now - SIGNATURE_WINDOWS * config.process.event_window,
-                                          batch=batch, should_stop=should_stop)
+        rows = select(model.id).where(condition).order_by(model.id)
+        setattr(report, field, _in_batches(factory, rows, _deleter(model), batch=batch, should_stop=should_stop))
+    before = now - SIGNATURE_WINDOWS * config.process.event_window
+    signed = select(Post.id).where(Post.fetched_at < before, Post.minhash.is_not(None)).order_by(Post.id)
+    report.signatures = _in_batches(factory, signed, _clear_signatures, batch=batch, should_stop=should_stop)
     report.seconds = perf_counter() - started
     if report.posts or report.audit_entries or report.crawl_runs or report.signatures:
         log.info("retention applied", extra={"posts": report.posts, "events": report.events,
@@ -121,30 +123,25 @@ def apply_retention(factory: sessionmaker[Session], config: Config, *, now: date
     return report
 
 
-def _delete_in_batches(factory: sessionmaker[Session], model: Any, condition: ColumnElement[bool], *,
-                       batch: int, should_stop: Callable[[], bool]) -> int:
-    deleted = 0
+def _in_batches(factory: sessionmaker[Session], ids: Select[Any], act: Callable[[Session, list[int]], object], *,
+                batch: int, should_stop: Callable[[], bool]) -> int:
+    """Apply ``act`` to the rows ``ids`` selects, ``batch`` at a time, each batch its own transaction;
+    returns how many rows it was applied to."""
+    done = 0
     while not should_stop():
         with transaction(factory) as session:
-            ids = list(session.scalars(select(model.id).where(condition).order_by(model.id).limit(batch)))
-            if ids:
-                session.execute(delete(model).where(model.id.in_(ids)))
-        deleted += len(ids)
-        if len(ids) < batch:
+            chunk = list(session.scalars(ids.limit(batch)))
+            if chunk:
+                act(session, chunk)
+        done += len(chunk)
+        if len(chunk) < batch:
             break
-    return deleted
+    return done
 
 
-def _clear_signatures(factory: sessionmaker[Session], *, before: datetime, batch: int,
-                      should_stop: Callable[[], bool]) -> int:
-    cleared = 0
-    old = select(Post.id).where(Post.fetched_at < before, Post.minhash.is_not(None)).order_by(Post.id).limit(batch)
-    while not should_stop():
-        with transaction(factory) as session:
-            ids = list(session.scalars(old))
-            if ids:
-                session.execute(update(Post).where(Post.id.in_(ids)).values(minhash=None))
-        cleared += len(ids)
-        if len(ids) < batch:
-            break
-    return cleared
+def _deleter(model: Any) -> Callable[[Session, list[int]], object]:
+    return lambda session, ids: session.execute(delete(model).where(model.id.in_(ids)))
+
+
+def _clear_signatures(session: Session, ids: list[int]) -> None:
+    session.execute(update(Post).where(Post.id.in_(ids)).values(minhash=None))
