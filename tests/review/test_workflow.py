@@ -112,3 +112,21 @@ def test_stale_form_and_edit_after_review(alert_id, client_for, db):  # type: ig
     assert (draft.status, draft.reviewer, draft.version) == ("draft", None, 3), "an edit voids the review"
     approver, p_token = client_for("appr")
     assert approver.post(f"/drafts/{draft.id}/approve", data={"version": "3", "csrf_token": p_token}).status_code == 409
+
+
+def test_an_alert_whose_posts_retention_deleted_still_shows_and_drafts(client_for, db, make_config):  # type: ignore[no-untyped-def]
+    from pipeline.retention import apply_retention
+
+    with db() as s, s.begin():
+        event = add_event(s, title="两年前的谣言", category="rumour", at=NOW - timedelta(days=800))
+        post = add_item(s, title="网传二孩罚款十万", text="网传新规二孩罚款十万", event=event, category="rumour",
+                        published_at=NOW - timedelta(days=800))
+        post.fetched_at = post.processed_at = NOW - timedelta(days=800)
+        old_id = add_alert(s, event, category="rumour", status="closed", due_at=NOW - timedelta(days=799)).id
+    report = apply_retention(db, make_config(retention={"posts": "730d"}), now=NOW)
+    assert report.posts == 1 and report.events == 0  # the alert keeps its event
+    client, token = client_for("ana")
+    page = client.get(f"/alerts/{old_id}")
+    assert page.status_code == 200 and "两年前的谣言" in page.text
+    assert client.post(f"/alerts/{old_id}/drafts", data={"csrf_token": token}).status_code == 200
+    assert client.get("/inbox").status_code == 200
