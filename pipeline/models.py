@@ -173,6 +173,15 @@ class Post(Base):
     source: Mapped[Source] = relationship(lazy="joined")
 
 
+class ForgottenUrl(Base):
+    """A URL whose post retention deleted (pipeline.retention). Crawls and imports do not store
+    it again: a sitemap or an old list page may list it for years. Only a hash of it is kept."""
+
+    __tablename__ = "forgotten_urls"
+    url_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
+    forgotten_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class EventClock(Base):
     """One row: the last ticket handed out for assigning events. Taking a ticket locks the row
     until the batch commits, so batches assign events one after another, in ticket order."""

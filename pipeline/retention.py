@@ -4,7 +4,8 @@
 Two kinds stay: posts analysts labelled, while ``retention.keep_labelled`` (they are the
 models' training set, and deleting a post deletes its labels), and posts of an event whose
 alert is not closed (the monitor is still answering it). An event left without posts goes
-too unless it has an alert, which stays as the record of what the office did.
+too unless it has an alert, which stays as the record of what the office did. A deleted post's
+URL is remembered (hashed, pipeline.store.forgotten) so that no crawl or import stores it again.
 ``retention.audit`` and ``retention.crawl_runs`` bound the audit log and the crawl history.
 And a post's stored MinHash signature (256 bytes, there so that other workers can add it to
 their event index without re-analysing it) is cleared once the post is well past the event
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.models import Alert, AuditEntry, CrawlRun, Event, Label, Post
+from pipeline.store.forgotten import forget_urls
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +97,9 @@ def apply_retention(factory: sessionmaker[Session], config: Config, *, now: date
     report = RetentionReport()
 
     def delete_posts(session: Session, ids: list[int]) -> None:
-        events = set(session.scalars(select(Post.event_id).where(Post.id.in_(ids), Post.event_id.is_not(None))))
+        doomed = session.execute(select(Post.url, Post.event_id).where(Post.id.in_(ids))).all()
+        forget_urls(session, [url for url, _ in doomed], now=now)  # so that no crawl stores them again
+        events = {event_id for _, event_id in doomed if event_id is not None}
         session.execute(delete(Post).where(Post.id.in_(ids)))  # analyses and labels cascade
         if events:
             emptied = delete(Event).where(Event.id.in_(events), ~exists().where(Post.event_id == Event.id),

@@ -14,3 +14,8 @@ def content_hash(title: str, text: str) -> str:
 def content_urn(digest: str) -> str:
     """A stand-in URL for a post that has none (imports): de-duplicates by content."""
     return f"urn:yuqing:content:{digest}"
+
+
+def url_key(url: str) -> str:
+    """A short, fixed-size key for a URL (the forgotten-URL list stores these, not URLs)."""
+    return hashlib.blake2b(url.encode("utf-8"), digest_size=16).hexdigest()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.models import Post, utcnow
 from pipeline.store.bulk import existing_posts, insert_new_posts
+from pipeline.store.forgotten import any_forgotten, forgotten_among
 from pipeline.store.hashing import content_hash, content_urn
 from pipeline.store.sources import ensure_source
 
@@ -40,15 +41,20 @@ class PostIn:
 
 @dataclass
 class AddResult:
+    """``unchanged`` counts every post not stored, ``forgotten`` among them the ones whose URL
+    retention deleted (pipeline.store.forgotten)."""
+
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    forgotten: int = 0
     new_ids: list[int] = field(default_factory=list)
 
     def __iadd__(self, other: AddResult) -> AddResult:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.forgotten += other.forgotten
         self.new_ids.extend(other.new_ids)
         return self
 
@@ -68,12 +74,14 @@ def add_posts(session: Session, posts: Iterable[PostIn], *, kind: str = "list",
     """
     result = AddResult()
     source_cache: dict[str, int] = {}
+    check_forgotten = any_forgotten(session)
     for batch in _batches(posts, batch_size):
-        result += _add_batch(session, batch, kind, source_cache)
+        result += _add_batch(session, batch, kind, source_cache, check_forgotten=check_forgotten)
     return result
 
 
-def _add_batch(session: Session, batch: Sequence[PostIn], kind: str, source_cache: dict[str, int]) -> AddResult:
+def _add_batch(session: Session, batch: Sequence[PostIn], kind: str, source_cache: dict[str, int], *,
+               check_forgotten: bool) -> AddResult:
     now = utcnow()
     rows: dict[str, dict[str, Any]] = {}
     for post in batch:
@@ -87,9 +95,12 @@ def _add_batch(session: Session, batch: Sequence[PostIn], kind: str, source_cach
             "published_at": post.published_at, "fetched_at": post.fetched_at or now,
             "thread_url": post.thread_url, "floor": post.floor, "extra": post.extra,
         }
-    existing = existing_posts(session, list(rows))
     result = AddResult()
+    existing = existing_posts(session, list(rows))
     fresh = [row for url, row in rows.items() if url not in existing]
+    if check_forgotten and fresh and (forgotten := forgotten_among(session, [row["url"] for row in fresh])):
+        fresh = [row for row in fresh if row["url"] not in forgotten]
+        result.forgotten = len(forgotten)
     changed = [(existing[url][0], row) for url, row in rows.items()
                if url in existing and existing[url][1] != row["content_hash"]]
     result.unchanged = len(rows) - len(fresh) - len(changed) + (len(batch) - len(rows))
@@ -110,13 +121,14 @@ def _add_batch(session: Session, batch: Sequence[PostIn], kind: str, source_cach
 
 
 def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
-    """Which of ``urls`` are stored already (crawlers skip those detail pages)."""
+    """Which of ``urls`` are stored already, or were and retention deleted them (crawlers skip
+    those detail pages)."""
     wanted = list(urls)
     found: set[str] = set()
     for start in range(0, len(wanted), BATCH):
         chunk = wanted[start:start + BATCH]
         found.update(session.scalars(select(Post.url).where(Post.url.in_(chunk))))
-    return found
+    return found | forgotten_among(session, [url for url in wanted if url not in found])
 
 
 def thread_floors(session: Session, thread_url: str) -> set[int]:

@@ -19,7 +19,9 @@ from pipeline.db import make_engine, session_factory, transaction
 from pipeline.migrate import upgrade
 from pipeline.models import Alert, Analysis, AuditEntry, CrawlRun, Event, Label, Post, Source
 from pipeline.retention import apply_retention, count_expired
+from pipeline.store.posts import add_posts, known_urls
 from tests.conftest import FakeClock
+from tests.factories import make_post
 from tests.review.builders import add_alert, add_event, add_item
 
 KEEP = timedelta(days=30)
@@ -182,3 +184,19 @@ def test_signatures_are_cleared_once_posts_are_past_two_event_windows(
     with factory() as session:
         kept = {ages[pid] for pid, sig in session.execute(select(Post.id, Post.minhash)) if sig is not None}
     assert kept == {1, 5}
+
+
+def test_a_deleted_post_is_not_stored_again_by_a_crawl_or_an_import(
+        factory: sessionmaker[Session], clock: FakeClock, retention_config: Config) -> None:
+    now = clock.now()
+    with transaction(factory) as session:
+        old = session.get_one(Post, _post(session, now, age=timedelta(days=40)))
+        url, title, text = old.url, old.title, old.text
+    apply_retention(factory, retention_config, now=now)
+
+    with transaction(factory) as session:
+        assert known_urls(session, [url, "https://news.example.cn/never-seen"]) == {url}  # the crawler skips it
+        again = add_posts(session, [make_post("city-news", url=url, title=title, text=text),
+                                    make_post("city-news")])  # an import or a re-listed page
+        assert (again.new, again.unchanged, again.forgotten) == (1, 1, 1)
+        assert session.scalar(select(func.count()).select_from(Post).where(Post.url == url)) == 0
