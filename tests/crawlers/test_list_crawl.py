@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from pipeline.config import default_config
 from pipeline.crawl import crawl_source
 from pipeline.db import make_engine, session_factory
-from pipeline.models import CrawlRun
+from pipeline.models import CrawlRun, Post
+from pipeline.retention import apply_retention
 from tests.crawlers.conftest import article, list_page, news_source, stored_posts, write_config
 from tests.crawlers.site import Site
 
@@ -90,3 +92,28 @@ def test_list_site_first_crawl_then_incremental(news_site: Site, sqlite_url: str
     assert [r.status for r in runs] == ["ok", "ok", "ok"]
     assert [r.new_posts for r in runs] == [9, 0, 1]
     assert runs[0].pages > runs[1].pages
+
+
+def test_posts_retention_deleted_are_not_crawled_again(blank_site: Site, sqlite_url: str, tmp_path: Path) -> None:
+    site = blank_site
+    site.add("/news/", list_page(["/news/old.html"]))
+    site.add("/news/old.html", article("两年前的育儿补贴通知", "2024-03-06", "每孩每年补贴三千六百元。"))
+    config, path = write_config(tmp_path, sqlite_url, [news_source(site)], timeout="2s")
+    assert crawl_source(config, path, "news").new_posts == 1
+    engine = make_engine(sqlite_url)
+    factory = session_factory(engine)
+    now = datetime.now(UTC)
+    with factory() as session, session.begin():  # processed long ago
+        session.execute(update(Post).values(fetched_at=now - timedelta(days=800), processed_at=now))
+    assert apply_retention(factory, default_config(tmp_path, retention={"posts": "730d"}), now=now).posts == 1
+    engine.dispose()
+
+    # the list still links the old article (as sitemaps and archives do for years), and a new one
+    site.add("/news/", list_page(["/news/old.html", "/news/new.html"]))
+    site.add("/news/new.html", article("今日生育登记新规", "2026-11-26", "生育登记全面放开。"))
+    again = crawl_source(config, path, "news")
+
+    assert again.status == "ok", again.message
+    assert again.new_posts == 1
+    assert [url.removeprefix(site.base) for url in stored_posts(sqlite_url)] == ["/news/new.html"]
+    assert site.fetched("/news/old.html") == 1  # not even fetched again
