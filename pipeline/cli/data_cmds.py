@@ -131,9 +131,9 @@ def prune(
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task("posts", total=due.posts)
             report = apply_retention(factory, config, now=now, progress=lambda n: bar.advance(task, n))
-    console.print(f"deleted {report.posts} posts, {report.events} events left without posts, "
-                  f"{report.audit_entries} audit entries and {report.crawl_runs} crawl runs, cleared "
-                  f"{report.signatures} old posts' event signatures in {report.seconds:.1f}s")
+    console.print(f"deleted {report.posts} posts ({report.events} events emptied), {report.audit_entries} audit "
+                  f"entries, {report.crawl_runs} crawl runs; {report.signatures} signatures cleared; "
+                  f"{report.seconds:.1f}s")
 
 
 def _progress_bar() -> Progress:
