@@ -19,7 +19,9 @@ from pipeline.config import Config, ConfigError, config_file_path, load_config
 from pipeline.exceptions import YuqingError
 
 log = logging.getLogger(__name__)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: a line piped to a file or a script stays one line (rich would wrap it at 80 columns)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass

@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.cli.context import fail, state
+from pipeline.cli.context import console, fail, state
 from pipeline.config import parse_duration
-
-console = Console(highlight=False)
 
 
 def register(app: typer.Typer) -> None:

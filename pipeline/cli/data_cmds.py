@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, cast
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -19,9 +18,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from pipeline.cli.context import database, err_console, fail, state
+from pipeline.cli.context import console, database, err_console, fail, state
 
-console = Console(highlight=False)
 SHOWN_BAD_ROWS = 50
 
 

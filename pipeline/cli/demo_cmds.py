@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-console = Console(highlight=False)
+from pipeline.cli.context import console
 
 
 def register(app: typer.Typer) -> None:

@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.context import CliState, database, err_console, fail, state
+from pipeline.cli.context import CliState, console, database, err_console, fail, state
 from pipeline.config import Config, ConfigError
 
 log = logging.getLogger(__name__)
-console = Console(highlight=False)
 MODEL_HELP = "relevance, rumour, sentiment or category"
 METRICS = ("n", "accuracy", "precision", "recall", "f1", "macro_f1")
 

@@ -7,12 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from pipeline.cli.context import database, fail, state
+from pipeline.cli.context import console, database, fail, state
 from pipeline.models import utcnow
-
-console = Console(highlight=False)
 
 
 def register(app: typer.Typer) -> None:

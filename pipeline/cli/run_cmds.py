@@ -6,13 +6,11 @@ import logging
 from datetime import UTC, datetime
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.cli.context import database, state
+from pipeline.cli.context import console, database, state
 
-console = Console(highlight=False)
 log = logging.getLogger(__name__)
 
 

@@ -8,15 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from pipeline.cli.context import database, fail, state
+from pipeline.cli.context import console, database, fail, state
 from pipeline.config import STARTER_CONFIG, Config, format_duration, load_config
 from pipeline.exceptions import YuqingError
-
-console = Console(highlight=False)
 
 
 def register(app: typer.Typer) -> None:
