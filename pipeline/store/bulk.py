@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 from psycopg.errors import UniqueViolation
+from sqlalchemy import CursorResult
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -29,31 +30,30 @@ COLUMNS = ("source_id", "url", "content_hash", "title", "text", "author", "publi
 _SQLITE_INSERT = (f"INSERT INTO posts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
                   "ON CONFLICT (url) DO NOTHING")
 _EMPTY_JSON = "{}"
-_PG_EXISTING = "SELECT id, url, content_hash FROM posts WHERE url = ANY(%s)"
-_PG_IDS = "SELECT id FROM posts WHERE url = ANY(%s)"
 
 
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _sqlite_in(columns: str, n: int) -> str:
-    return f"SELECT {columns} FROM posts WHERE url IN ({', '.join('?' * n)})"
+def rows_where_in(session: Session, select_from: str, column: str,
+                  values: Sequence[Any]) -> CursorResult[*tuple[Any, ...]]:
+    """The rows of ``select_from`` (``"SELECT … FROM table"``) whose ``column`` is one of ``values``
+    (at most a batch of them), in plain driver SQL: ``= ANY(%s)`` on PostgreSQL, ``IN (?, …)`` on
+    SQLite. Compiling an expanding ``IN`` of a thousand parameters in SQLAlchemy costs more than
+    the lookup itself."""
+    conn = session.connection()
+    if _is_postgres(session):
+        return conn.exec_driver_sql(f"{select_from} WHERE {column} = ANY(%s)", (list(values),))
+    return conn.exec_driver_sql(f"{select_from} WHERE {column} IN ({', '.join('?' * len(values))})",
+                                tuple(values))
 
 
 def existing_posts(session: Session, urls: Sequence[str]) -> dict[str, tuple[int, str]]:
-    """``url -> (id, content_hash)`` of the stored posts among ``urls`` (at most a batch of them).
-
-    Plain driver SQL: compiling an expanding ``IN`` of a thousand parameters in SQLAlchemy
-    costs more than the lookup itself.
-    """
+    """``url -> (id, content_hash)`` of the stored posts among ``urls`` (at most a batch of them)."""
     if not urls:
         return {}
-    conn = session.connection()
-    if _is_postgres(session):
-        found = conn.exec_driver_sql(_PG_EXISTING, (list(urls),))
-    else:
-        found = conn.exec_driver_sql(_sqlite_in("id, url, content_hash", len(urls)), tuple(urls))
+    found = rows_where_in(session, "SELECT id, url, content_hash FROM posts", "url", urls)
     return {url: (id_, digest) for id_, url, digest in found}
 
 
@@ -86,7 +86,7 @@ def insert_new_posts(session: Session, rows: Sequence[dict[str, Any]]) -> list[i
         _copy_postgres(session, rows)
         # The caller checked these URLs were new; a concurrent writer's copy of one would be
         # counted here too, which only shifts a count, never stores anything twice.
-        return list(conn.exec_driver_sql(_PG_IDS, (urls,)).scalars())
+        return list(rows_where_in(session, "SELECT id FROM posts", "url", urls).scalars())
     seen: dict[datetime, str] = {}
     values = [(r["source_id"], r["url"], r["content_hash"], r["title"], r["text"], r["author"],
                _sqlite_time(r["published_at"], seen), _sqlite_time(r["fetched_at"], seen), r["thread_url"],
@@ -100,7 +100,7 @@ def insert_new_posts(session: Session, rows: Sequence[dict[str, Any]]) -> list[i
         # their rowids are consecutive (max + 1 each) and end at the last one inserted.
         last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
         return list(range(last - len(rows) + 1, last + 1))
-    return list(conn.exec_driver_sql(_sqlite_in("id", len(urls)), tuple(urls)).scalars())
+    return list(rows_where_in(session, "SELECT id FROM posts", "url", urls).scalars())
 
 
 def _check_aware(value: datetime | None) -> datetime | None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.db import upsert_into
 from pipeline.models import ForgottenUrl
+from pipeline.store.bulk import rows_where_in
 from pipeline.store.hashing import url_key
 
 BATCH = 1000
@@ -35,19 +36,10 @@ def any_forgotten(session: Session) -> bool:
 
 
 def forgotten_among(session: Session, urls: Sequence[str]) -> set[str]:
-    """Which of ``urls`` retention deleted. Plain driver SQL, as the hot path of storing posts
-    (pipeline.store.bulk) does: one indexed lookup per thousand URLs."""
+    """Which of ``urls`` retention deleted: one indexed lookup per thousand URLs."""
     found: set[str] = set()
-    conn = session.connection()
-    postgres = conn.dialect.name == "postgresql"
     for start in range(0, len(urls), BATCH):
         by_key = {url_key(url): url for url in urls[start:start + BATCH]}
-        if postgres:
-            rows = conn.exec_driver_sql("SELECT url_hash FROM forgotten_urls WHERE url_hash = ANY(%s)",
-                                        (list(by_key),))
-        else:
-            marks = ", ".join("?" * len(by_key))
-            rows = conn.exec_driver_sql(f"SELECT url_hash FROM forgotten_urls WHERE url_hash IN ({marks})",
-                                        tuple(by_key))
+        rows = rows_where_in(session, "SELECT url_hash FROM forgotten_urls", "url_hash", list(by_key))
         found.update(by_key[key] for (key,) in rows)
     return found
