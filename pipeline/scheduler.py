@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 JOBS_TABLE = "apscheduler_jobs"
 LEASE_NAME = "scheduler"
 MISFIRE_GRACE_S = 3600
-DIGEST_GRACE_S = 12 * 3600  # a daemon back at 10:00 still sends the 08:00 digest; not the next morning
+DAILY_GRACE_S = 12 * 3600  # daily jobs: a daemon back at 10:00 still sends the 08:00 digest, not the next morning
 CATCH_UP_JOBS = ("process", "notify")
 RETENTION_AT = (3, 30)  # local hour and minute of the daily retention job: a quiet time
 
@@ -79,10 +79,10 @@ def job_specs(config: Config) -> list[JobSpec]:
         JobSpec("escalate", "pipeline.jobs:escalate_job", IntervalTrigger(seconds=60, timezone=tz), {}),
         JobSpec("digest", "pipeline.jobs:digest_job",
                 CronTrigger(hour=config.digest.time.hour, minute=config.digest.time.minute, timezone=tz), {},
-                misfire_grace_s=DIGEST_GRACE_S),
+                misfire_grace_s=DAILY_GRACE_S),
         JobSpec("retention", "pipeline.jobs:retention_job",
                 CronTrigger(hour=RETENTION_AT[0], minute=RETENTION_AT[1], timezone=tz), {},
-                misfire_grace_s=DIGEST_GRACE_S),
+                misfire_grace_s=DAILY_GRACE_S),
     ]
     return specs
 

@@ -13,7 +13,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, inspect, text
 
-from pipeline.scheduler import DIGEST_GRACE_S, JOBS_TABLE, MISFIRE_GRACE_S, job_specs, sync_jobs
+from pipeline.scheduler import DAILY_GRACE_S, JOBS_TABLE, MISFIRE_GRACE_S, job_specs, sync_jobs
 
 
 def _source(name: str, **extra: Any) -> dict[str, Any]:
@@ -49,10 +49,10 @@ def test_sync_keeps_unchanged_jobs_and_their_next_runs(engine: Engine, make_conf
         assert forum_next.minute % 20 == 0 and forum_next.second == 0  # cron waits for its time
         digest_next = jobs["digest"].next_run_time
         assert (digest_next.hour, digest_next.minute) == (8, 30) and digest_next.utcoffset() == timedelta(hours=8)
-        assert jobs["digest"].misfire_grace_time == DIGEST_GRACE_S
+        assert jobs["digest"].misfire_grace_time == DAILY_GRACE_S
         retention_next = jobs["retention"].next_run_time
         assert (retention_next.hour, retention_next.minute) == (3, 30)  # daily, at a quiet local hour
-        assert jobs["retention"].misfire_grace_time == DIGEST_GRACE_S  # a daemon down at 03:30 still prunes
+        assert jobs["retention"].misfire_grace_time == DAILY_GRACE_S  # a daemon down at 03:30 still prunes
         assert {j.misfire_grace_time for i, j in jobs.items()
                 if i not in ("digest", "retention")} == {MISFIRE_GRACE_S}
         assert all(j.coalesce and j.max_instances == 1 for j in jobs.values())
