@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.models import Post, utcnow
-from pipeline.store.bulk import existing_posts, insert_new_posts
+from pipeline.store.bulk import existing_posts, insert_new_posts, rows_where_in
 from pipeline.store.forgotten import any_forgotten, forgotten_among
 from pipeline.store.hashing import content_hash, content_urn
 from pipeline.store.sources import ensure_source
@@ -127,7 +127,7 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(wanted), BATCH):
         chunk = wanted[start:start + BATCH]
-        found.update(session.scalars(select(Post.url).where(Post.url.in_(chunk))))
+        found.update(rows_where_in(session, "SELECT url FROM posts", "url", chunk).scalars())
     return found | forgotten_among(session, [url for url in wanted if url not in found])
 
 
