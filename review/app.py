@@ -28,6 +28,7 @@ from pipeline.exceptions import NotFound
 from pipeline.models import utcnow
 from pipeline.store.review_actions import ActionRefused
 from review.auth import CsrfRejected, Forbidden, LoginRateLimiter, LoginRequired, Viewer
+from review.params import OutOfRange
 from review.rendering import Pages
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,15 @@ def _install_error_handlers(app: FastAPI, pages: Pages) -> None:
     async def refused(request: Request, exc: Exception) -> Response:
         return page(request, 409, str(exc))
 
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        return page(request, 422, str(exc))
+
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(CsrfRejected, csrf)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(ActionRefused, refused)
+    app.add_exception_handler(OutOfRange, out_of_range)
 
 
 def create_app(config: Config, *, engine: Engine | None = None,
