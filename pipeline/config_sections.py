@@ -61,7 +61,10 @@ class SourceConfig(Strict):
     kind: SourceKind
     enabled: bool = True
     start_urls: list[HttpUrl] = Field(default_factory=list)
-    allowed_domains: list[str] = Field(default_factory=list)
+    allowed_domains: list[str] = Field(default_factory=list, description="more domains links may lead to "
+                                       "(default: only the start URLs' own origins)")
+    allow_private: bool = Field(False, description="may fetch loopback/private/link-local addresses (an intranet "
+                                "site); a start URL on such an address allows its own kind anyway")
     every: Duration | None = None
     cron: CronExpr = None
     encoding: Encoding = "auto"
