@@ -10,7 +10,7 @@ Before the corpus existed the model learnt from NLPCC-2016's target 开放二胎
 targets (iPhone, Syria, firecrackers, motorbikes) and took "二胎 means relevant": celebrity 二胎 gossip
 scored 0.8-0.99 while posts attacking 计生 enforcement scored 0.1-0.4. The NLPCC label
 ``family_planning`` is a topic label, not the office's relevance: under the guideline most 开放二胎
-posts about someone's own second child are not the office's business (348 of 568 in the corpus).
+posts about someone's own second child are not the office's business (348 of the 568 in the corpus).
 """
 
 from __future__ import annotations
