@@ -73,7 +73,7 @@ def database(config: Config, *, migrate_check: bool = True) -> Iterator[tuple[En
     from pipeline.db import engine_from_config, session_factory
     from pipeline.migrate import require_current
 
-    engine = engine_from_config(config)
+    engine = engine_from_config(config, create=not migrate_check)
     try:
         if migrate_check:
             require_current(engine)
