@@ -23,6 +23,7 @@ from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.models import Alert, Analysis, CrawlRun, Event, Post, ResponseDraft, Source, utcnow
 from pipeline.store import outbox
+from pipeline.store.alerts import most_urgent_first
 from pipeline.store.digests import save_digest
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def _alerts(session: Session, config: Config, start: datetime, end: datetime) ->
     stmt = (select(Alert, Event.title).join(Event, Event.id == Alert.event_id)
                          .where(Alert.created_at < end,
                                 or_(Alert.status != "closed", Alert.closed_at >= start, Alert.created_at >= start))
-                         .order_by(Alert.grade, Alert.due_at))
+                         .order_by(*most_urgent_first()))
     rows = []
     as_of = min(end, utcnow())  # today's digest counts as overdue only what is overdue now
     for alert, title in session.execute(stmt):

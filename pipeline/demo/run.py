@@ -45,41 +45,51 @@ class DemoSummary:
     seconds: float = 0.0
 
 
-def run_demo(out: Path, *, step: Step = lambda _: None) -> tuple[DemoSummary, Config]:
-    """Run the demo's crawl-to-digest part; returns its summary and the demo config."""
+def run_demo(out: Path, *, step: Step = lambda _: None, site: DemoSite | None = None
+             ) -> tuple[DemoSummary, Config]:
+    """Run the demo's crawl-to-digest part; returns its summary and the demo config.
+
+    ``site``: a running demo site to crawl (the CLI keeps it up while it serves the review app, so the
+    demo config's sources can be crawled again meanwhile); without it one is started and stopped here."""
+    if site is None:
+        step("starting the demo site")
+        with DemoSite() as own_site:
+            return run_demo(out, step=step, site=own_site)
+    return _run_with_site(out, step, site)
+
+
+def _run_with_site(out: Path, step: Step, site: DemoSite) -> tuple[DemoSummary, Config]:
     from pipeline.crawl import crawl_source
     from pipeline.outbox import deliver_due
     from pipeline.process import load_analyzer, process_pending
 
     started = datetime.now()
-    step("starting the demo site")
-    with DemoSite() as site:
-        paths = prepare(out, site.url)
-        config = load_config(paths.config, environ={})
-        summary = DemoSummary(paths=paths)
-        engine = engine_from_config(config)
-        try:
-            upgrade(engine)
-            factory = session_factory(engine)
-            for source in config.sources:
-                step(f"crawling {source.name} ({source.start_urls[0]})")
-                result = crawl_source(config, paths.config, source.name)
-                if result.status != "ok":
-                    summary.crawl_errors.append(f"{source.name}: {result.status} {result.message or ''}".strip())
-            step("analysing posts, grouping events, raising alerts")
-            process_pending(factory, config, analyzer=load_analyzer(config))
-            step("writing alert mails")
-            deliver_due(factory, config, now=utcnow())
-            step("building today's digest")
-            day = datetime.now(config.tz).date()
-            summary.digest = _write_digest(factory, config, day, paths.digest(day.isoformat()))
-            deliver_due(factory, config, now=utcnow())
-            step("creating demo logins")
-            summary.password = demo_password(paths)
-            summary.users = _ensure_users(factory, summary.password)
-            _count(factory, summary)
-        finally:
-            engine.dispose()
+    paths = prepare(out, site.url)
+    config = load_config(paths.config, environ={})
+    summary = DemoSummary(paths=paths)
+    engine = engine_from_config(config)
+    try:
+        upgrade(engine)
+        factory = session_factory(engine)
+        for source in config.sources:
+            step(f"crawling {source.name} ({source.start_urls[0]})")
+            result = crawl_source(config, paths.config, source.name)
+            if result.status != "ok":
+                summary.crawl_errors.append(f"{source.name}: {result.status} {result.message or ''}".strip())
+        step("analysing posts, grouping events, raising alerts")
+        process_pending(factory, config, analyzer=load_analyzer(config))
+        step("writing alert mails")
+        deliver_due(factory, config, now=utcnow())
+        step("building today's digest")
+        day = datetime.now(config.tz).date()
+        summary.digest = _write_digest(factory, config, day, paths.digest(day.isoformat()))
+        deliver_due(factory, config, now=utcnow())
+        step("creating demo logins")
+        summary.password = demo_password(paths)
+        summary.users = _ensure_users(factory, summary.password)
+        _count(factory, summary)
+    finally:
+        engine.dispose()
     summary.mails = sorted(paths.mail.glob("*.eml"))
     summary.seconds = (datetime.now() - started).total_seconds()
     return summary, config

@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 from alerts.workflow import ALERT_STATUSES
 from pipeline.exceptions import NotFound
 from pipeline.models import Alert, Post, User
+from pipeline.store.alerts import most_urgent_first
 
 
 def list_alerts(session: Session, status: str = "open", *, limit: int = 500) -> list[Alert]:
-    """``open`` (not closed), one status, or anything else for all; the latest deadline first."""
-    stmt = select(Alert).order_by(Alert.due_at.desc(), Alert.id.desc()).limit(limit)
+    """``open`` (not closed), one status, or anything else for all; the most urgent first."""
+    stmt = select(Alert).order_by(*most_urgent_first()).limit(limit)
     if status == "open":
         stmt = stmt.where(Alert.status != "closed")
     elif status in ALERT_STATUSES:
