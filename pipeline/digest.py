@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,8 +19,9 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.digest.build import NEGATIVE_CUTOFF, RUMOUR_CUTOFF, DigestInput, build_digest_content
+from alerts.digest.build import NEGATIVE_CUTOFF, DigestInput, build_digest_content
 from nlp.categories import CATEGORY_NAMES_ZH, Category
+from nlp.refutation import CLARIFICATION, REFUTATION_MAX_RUMOUR, answers, refutes_rumour
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.models import Alert, Analysis, CrawlRun, Event, Post, ResponseDraft, Source, utcnow
@@ -68,7 +71,35 @@ def _in_range(start: datetime, end: datetime) -> Any:
                and_(Post.published_at.is_(None), Post.fetched_at >= start, Post.fetched_at < end))
 
 
-def _day_posts(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Refutation:
+    """A relevant post that refutes a rumour (see nlp.refutation): a clarification, not a rumour."""
+
+    post_id: int
+    event_id: int | None
+    text: str
+    at: datetime
+
+
+def _refutations(session: Session, start: datetime, end: datetime) -> list[Refutation]:
+    """Posts of [start, end) in the rumour category that refute a rumour rather than spread one.
+    Only rumour-category posts the rumour model scores low are read, so this stays a small query."""
+    when = func.coalesce(Post.published_at, Post.fetched_at)
+    rows = session.execute(
+        select(Post.id, Post.event_id, Post.title, Post.text, when, Analysis.rumour)
+        .join(Analysis, Analysis.post_id == Post.id)
+        .where(_in_range(start, end), Analysis.is_relevant.is_(True), Analysis.category == Category.RUMOUR.value,
+               Analysis.rumour < REFUTATION_MAX_RUMOUR)).all()
+    out = {}
+    for post_id, event_id, title, text, at, rumour in rows:
+        body = f"{title or ''} {text or ''}"
+        if refutes_rumour(body, float(rumour or 0.0)):
+            out[post_id] = Refutation(post_id, event_id, body, at)
+    return list(out.values())
+
+
+def _day_posts(session: Session, start: datetime, end: datetime,
+               refutations: Sequence[Refutation] = ()) -> pd.DataFrame:
     stmt = (select(Post.id.label("post_id"), Post.event_id, Source.name.label("source"), Analysis.id.label("aid"),
                    Analysis.is_relevant, Analysis.negative, Analysis.rumour, Analysis.category, Analysis.topics)
             .join(Source, Source.id == Post.source_id).outerjoin(Analysis, Analysis.post_id == Post.id)
@@ -81,6 +112,8 @@ def _day_posts(session: Session, start: datetime, end: datetime) -> pd.DataFrame
     frame["is_relevant"] = frame["is_relevant"].fillna(False).astype(bool)
     frame[["negative", "rumour"]] = frame[["negative", "rumour"]].fillna(0.0).astype(float)
     frame["category"] = frame["category"].fillna(Category.OTHER.value)
+    refuting = {r.post_id for r in refutations}
+    frame.loc[frame["post_id"].isin(refuting), "category"] = CLARIFICATION  # a 辟谣 is not a rumour
     return frame.drop(columns=["aid"])
 
 
@@ -90,9 +123,11 @@ def _totals(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     row = session.execute(
         select(func.count(func.distinct(Post.id)), distinct_where(relevant),
                distinct_where(and_(relevant, Analysis.negative > NEGATIVE_CUTOFF)),
-               distinct_where(and_(relevant, Analysis.rumour >= RUMOUR_CUTOFF)))
+               distinct_where(and_(relevant, Analysis.category == Category.RUMOUR.value)))
         .outerjoin(Analysis, Analysis.post_id == Post.id).where(_in_range(start, end))).one()
-    return {"posts": int(row[0]), "relevant": int(row[1]), "negative": int(row[2]), "rumours": int(row[3])}
+    # 疑似谣言: the one definition (alerts.digest.build.SUSPECTED_RUMOURS): relevant, rumour category, not a 辟谣
+    rumours = int(row[3]) - len(_refutations(session, start, end))
+    return {"posts": int(row[0]), "relevant": int(row[1]), "negative": int(row[2]), "rumours": rumours}
 
 
 def _trend(session: Session, config: Config, day: date) -> pd.DataFrame:
@@ -165,15 +200,25 @@ def _answers(session: Session, event_ids: list[int]) -> dict[int, datetime]:
     return {int(eid): at for eid, at in rows if eid is not None and at is not None}
 
 
-def _rumours(session: Session, config: Config, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _rumours(session: Session, config: Config, start: datetime, end: datetime,
+             refutations: list[Refutation]) -> list[dict[str, Any]]:
+    """The day's rumour events with their answer: a published response, else a 辟谣 post that quotes
+    the rumour. Events made only of 辟谣 posts are clarifications, not rumours awaiting a response."""
     rows = session.execute(select(Event.id, Event.title, Event.post_count, Event.first_seen)
                            .where(Event.category == Category.RUMOUR.value, Event.last_seen >= start,
                                   Event.first_seen < end)
                            .order_by(Event.post_count.desc()).limit(50)).all()
+    refuting_events = Counter(r.event_id for r in refutations if r.event_id is not None)
+    rows = [r for r in rows if refuting_events.get(r[0], 0) < r[2]]  # not every post of it a 辟谣
     answered = _answers(session, [r[0] for r in rows])
-    return [{"title": title, "posts": posts, "first_seen": _local(config, first),
-             "answered": eid in answered, "answered_at": _local(config, answered.get(eid))}
-            for eid, title, posts, first in rows]
+    out = []
+    for eid, title, posts, first in rows:
+        clarified = min((r.at for r in refutations if r.event_id != eid and answers(title, r.text)), default=None)
+        answer = ("已回应", answered[eid]) if eid in answered else ("已有辟谣报道", clarified) if clarified else None
+        out.append({"title": title, "posts": posts, "first_seen": _local(config, first),
+                    "answered": answer is not None, "answer": answer[0] if answer else "",
+                    "answered_at": _local(config, answer[1] if answer else None)})
+    return out
 
 
 def _window(session: Session, event_id: int, start: datetime, end: datetime) -> tuple[int, float]:
@@ -227,16 +272,22 @@ def _sources(session: Session, config: Config, posts: pd.DataFrame, start: datet
 def build_digest(session: Session, config: Config, day: date) -> DigestResult:
     """The digest of local calendar day ``day``: subject, HTML, plain text, figures and chart."""
     start, end = day_bounds(config, day)
-    posts = _day_posts(session, start, end)
+    refutations = _refutations(session, start, end)
+    posts = _day_posts(session, start, end, refutations)
     event_ids = [int(e) for e in posts.loc[posts["is_relevant"], "event_id"].dropna().unique()]
     by_event = posts[posts["is_relevant"]].dropna(subset=["event_id"]).groupby("event_id").size()
     top_ids = [int(e) for e in by_event.sort_values(ascending=False).head(config.digest.top_events).index]
     events, event_trend = _events(session, config, top_ids, day)
+    if len(events):  # an event made only of 辟谣 posts is a clarification, not a rumour
+        refuting = Counter(r.event_id for r in refutations if r.event_id is not None)
+        sizes = posts.dropna(subset=["event_id"]).groupby("event_id").size()
+        clarifying = [e for e, n in refuting.items() if n >= int(sizes.get(e, 0)) and e in set(events["event_id"])]
+        events.loc[events["event_id"].isin(clarifying), "category"] = CLARIFICATION
     log.debug("digest data loaded", extra={"day": str(day), "posts": len(posts), "events": len(event_ids)})
     content = build_digest_content(DigestInput(
         day=day, posts=posts, previous=_totals(session, *day_bounds(config, day - timedelta(days=1))),
         trend=_trend(session, config, day), events=events, event_trend=event_trend,
-        alerts=_alerts(session, config, start, end), rumours=_rumours(session, config, start, end),
+        alerts=_alerts(session, config, start, end), rumours=_rumours(session, config, start, end, refutations),
         effects=_effects(session, config, start, end), sources=_sources(session, config, posts, start, end),
         topic_labels={t.name: t.label for t in config.topics}, top_events=config.digest.top_events,
         review_url=config.review.base_url.rstrip("/") if config.review.base_url else None))

@@ -63,7 +63,9 @@ def crawl(
             raise fail(f"--time-limit: {exc}") from None
     summaries = crawl_sources(config, state(ctx).resolved_config_path(), sources or [], time_limit=limit)
     if not summaries:
-        console.print("no enabled sources to crawl")
+        disabled = [s.name for s in config.sources if not s.enabled]
+        console.print("no enabled sources to crawl" + (f" (disabled: {escape(', '.join(disabled))}; name one to "
+                                                       "crawl it anyway)" if disabled else ""))
         return
     console.print(summary_table(summaries))
     for line in summary_details(summaries):
