@@ -24,7 +24,7 @@ def list_alerts(session: Session, status: str = "open", *, limit: int = 500) -> 
 def get_alert(session: Session, alert_id: int) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"预警 {alert_id}")
+        raise NotFound(f"预警 #{alert_id}")
     return alert
 
 
