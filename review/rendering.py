@@ -180,7 +180,8 @@ class Pages:
             field_zh=lambda v: LABEL_FIELD_ZH.get(v, v), verdict_zh=lambda v: VERDICT_ZH.get(v, v),
             iso=lambda v: v.isoformat() if v else "", rule_zh=rule_zh, model_zh=lambda v: MODEL_ZH.get(v, v),
             kind_zh=lambda v: SOURCE_KIND_ZH.get(v, v), action_zh=lambda v: AUDIT_ACTION_ZH.get(v, v),
-            object_zh=lambda v: AUDIT_OBJECT_ZH.get(v or "", v or ""), audit_detail=audit_detail, short=lambda v, n=120: v if len(v) <= n else v[:n] + "…",
+            object_zh=lambda v: AUDIT_OBJECT_ZH.get(v or "", v or ""), audit_detail=audit_detail,
+            short=lambda v, n=120: v if len(v) <= n else v[:n] + "…",
         )
         self.env.globals.update(categories=[(c.value, CATEGORY_NAMES_ZH[c]) for c in Category],
                                 grades=[g.value for g in Grade], statuses=list(STATUS_ZH),
