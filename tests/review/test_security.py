@@ -69,8 +69,8 @@ def test_export_is_formula_safe_and_api_drops_bad_links(hostile, client_for):  #
     client, _ = client_for("ana")
     rows = list(csv.reader(io.StringIO(client.get("/inbox.csv").content.decode("utf-8-sig"))))
     header, row = rows[0], rows[1]
-    assert row[header.index("title")] == TITLE  # CSV is data, not HTML: kept verbatim
-    assert row[header.index("url")] == EVIL_URL
+    assert row[header.index("标题")] == TITLE  # CSV is data, not HTML: kept verbatim
+    assert row[header.index("链接")] == EVIL_URL
     item = client.get(f"/api/items/{post_id}").json()
     assert item["url"] is None
     assert client.get("/api/inbox").json()["items"][0]["url"] is None
