@@ -296,7 +296,8 @@ def build_digest(session: Session, config: Config, day: date) -> DigestResult:
 
 
 def archive_digest(session: Session, result: DigestResult, *, now: datetime) -> None:
-    save_digest(session, day=result.day, subject=result.subject, html=result.html, text=result.text,
+    # the archive keeps the chart inside the page (the mail's cid: image exists only in the mail)
+    save_digest(session, day=result.day, subject=result.subject, html=result.standalone_html(), text=result.text,
                 stats=result.stats, now=now)
 
 

@@ -80,6 +80,8 @@ def test_send_daily_digest_archives_and_mails_once(factory, make_config):
     with factory() as session:
         archived = session.scalars(select(Digest)).one()
         assert archived.day == DAY and archived.stats["totals"]["relevant"] == 54
+        # the archive keeps the chart in the page; the mail's cid: image exists only in the mail
+        assert "data:image/png;base64," in archived.html and "cid:trend" not in archived.html
         assert session.scalars(select(Notification.status)).all() == ["sent"]
 
 

@@ -108,3 +108,9 @@ def test_audit_details_are_escaped(db, client_for):  # type: ignore[no-untyped-d
     client, _ = client_for("adm")
     page = client.get("/audit").text
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;.jsonl" in page
+
+
+def test_an_old_archived_digest_shows_no_broken_mail_image(ids, client_for):  # type: ignore[no-untyped-def]
+    client, _ = client_for("ana")
+    body = client.get(f"/digests/{ids['digest']}/body").text
+    assert "cid:" not in body and "<p>日报</p>" in body

@@ -57,10 +57,12 @@ def test_digest_is_framed_in_a_sandbox_with_its_own_policy(hostile, client_for):
     _, digest_id = hostile
     client, _ = client_for("ana")
     page = client.get(f"/digests/{digest_id}").text
-    assert f'src="/digests/{digest_id}/body" sandbox=""' in page
+    assert f'src="/digests/{digest_id}/body" sandbox="allow-same-origin"' in page  # no allow-scripts
+    assert "allow-scripts" not in page
     body = client.get(f"/digests/{digest_id}/body")
     csp = body.headers["content-security-policy"]
     assert "sandbox" in csp and "default-src 'none'" in csp and "script-src" not in csp
+    assert "allow-scripts" not in csp
     assert body.headers["x-frame-options"] == "SAMEORIGIN"
 
 
