@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.workflow import ALERT_STATUSES
 from pipeline.exceptions import NotFound
-from pipeline.models import Alert, Post, User
+from pipeline.models import Alert, Event, Post, User
 from pipeline.store.alerts import most_urgent_first
 
 
@@ -35,3 +37,12 @@ def alert_posts(session: Session, alert: Alert, *, limit: int = 20) -> list[Post
 
 def active_user_names(session: Session) -> list[str]:
     return list(session.scalars(select(User.name).where(User.active.is_(True)).order_by(User.name)))
+
+
+def event_titles(session: Session, event_ids: Iterable[int | None]) -> dict[int, str]:
+    """Titles of these events (for lists of drafts, which name the event they answer)."""
+    wanted = {e for e in event_ids if e is not None}
+    if not wanted:
+        return {}
+    return {eid: title or f"事件 #{eid}" for eid, title in session.execute(
+        select(Event.id, Event.title).where(Event.id.in_(wanted)))}

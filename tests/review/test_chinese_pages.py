@@ -114,3 +114,30 @@ def test_an_old_archived_digest_shows_no_broken_mail_image(ids, client_for):  # 
     client, _ = client_for("ana")
     body = client.get(f"/digests/{ids['digest']}/body").text
     assert "cid:" not in body and "<p>日报</p>" in body
+
+
+def test_the_drafts_list_names_the_event_each_draft_answers(ids, client_for):  # type: ignore[no-untyped-def]
+    client, _ = client_for("mon")
+    page = client.get("/drafts").text
+    row = next(r for r in page.split("<tr>") if f'href="/drafts/{ids["draft"]}"' in r)
+    assert "三孩补贴发放延迟" in row and f'href="/alerts/{ids["alert"]}"' in row
+
+
+def test_favicon_is_served(client_for):  # type: ignore[no-untyped-def]
+    client, _ = client_for(None)
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.headers["content-type"] in ("image/x-icon",
+                                                                              "image/vnd.microsoft.icon")
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert '<link rel="icon" href="/favicon.ico"' in client.get("/login").text
+
+
+def test_date_filters_are_written_year_month_day(ids, client_for):  # type: ignore[no-untyped-def]
+    client, _ = client_for("ana")
+    page = client.get("/inbox?since=2026-03-01&until=2026-03-05").text
+    for name, value in (("since", "2026-03-01"), ("until", "2026-03-05")):
+        field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+        assert field, name
+        tag = field.group(0)
+        assert 'type="date"' not in tag  # a date input shows the browser's locale format, e.g. 03/01/2026
+        assert f'value="{value}"' in tag and 'lang="zh-CN"' in tag and "pattern=" in tag
