@@ -256,8 +256,9 @@ def _sources(session: Session, config: Config, posts: pd.DataFrame, start: datet
         select(Source.name, func.count()).join(CrawlRun, CrawlRun.source_id == Source.id)
         .where(CrawlRun.started_at >= start, CrawlRun.started_at < end, CrawlRun.status.in_(("failed", "timeout")))
         .group_by(Source.name)).all())
-    names = [s.name for s in config.sources if s.enabled] + sorted(n for n in known if n not in
-                                                                   {s.name for s in config.sources})
+    enabled = [s.name for s in config.sources if s.enabled]
+    disabled = {s.name for s in config.sources if not s.enabled}  # listed if it has data; never "silent"
+    names = enabled + sorted(n for n in known if n not in enabled)
     out = []
     for name in names:
         row = known.get(name)
@@ -265,7 +266,7 @@ def _sources(session: Session, config: Config, posts: pd.DataFrame, start: datet
         note = (row.health_note if row is not None and row.health_note else
                 (f"{failed_runs[name]} 次采集失败" if failed_runs.get(name) else None))
         out.append({"name": name, "posts": int(counts.get(name, 0)), "failed": failed,
-                    "silent": not failed and not counts.get(name), "note": note})
+                    "silent": not failed and not counts.get(name) and name not in disabled, "note": note})
     return out
 
 

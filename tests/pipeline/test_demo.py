@@ -97,6 +97,9 @@ def test_digest_has_every_section_and_the_chart(demo_out: Path) -> None:
         assert section in html, section
     assert "data:image/png;base64," in html
     assert list((demo_out / "mail").glob("*digest*.eml")), "the digest mail was written too"
+    sources = html.split("七、来源状况")[1]
+    assert "demo-news" in sources and "demo-forum" in sources  # disabled in its config, still reported
+    assert "数据完整" in html
 
 
 def test_summary_and_second_run(demo_out: Path) -> None:
