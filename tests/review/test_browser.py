@@ -231,3 +231,21 @@ def test_alert_inbox_and_dashboard_work_at_390px(server, browser, shots):  # typ
     mon.screenshot(path=str(shots / "dashboard-phone.png"), full_page=True)
     for name in ("inbox-phone.png", "alert-phone.png", "dashboard-phone.png"):
         assert (shots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_archived_digest_is_shown_whole_without_a_frame_scrollbar(server, browser, db):  # type: ignore[no-untyped-def]
+    from tests.review.builders import add_digest
+
+    rows = "".join(f"<tr><td>第{i}行</td><td>事件{i}</td></tr>" for i in range(120))  # a long digest
+    with db() as s, s.begin():
+        digest_id = add_digest(s, f"<html><body><h1>舆情日报</h1><table>{rows}</table></body></html>").id
+    page = _login(browser, server, "ana")
+    page.goto(f"{server}/digests/{digest_id}")
+    frame = page.frame_locator("iframe.digest")
+    frame.locator("text=第119行").wait_for()
+    page.wait_for_function("""() => { const f = document.querySelector('iframe.digest');
+        return f.contentDocument
+            && f.getBoundingClientRect().height >= f.contentDocument.documentElement.scrollHeight; }""")
+    inner = page.evaluate("() => document.querySelector('iframe.digest').contentDocument.documentElement.scrollHeight")
+    assert inner > 2000  # the whole digest is in the page, which scrolls as one
+    assert not [e for e in page.errors if "Content Security Policy" in e], page.errors
