@@ -102,8 +102,14 @@ def test_digest_has_every_section_and_the_chart(demo_out: Path) -> None:
     assert "数据完整" in html
 
 
-def test_summary_and_second_run(demo_out: Path) -> None:
-    again = run_demo(demo_out)
+@pytest.fixture(scope="module")
+def second_run(demo_out: Path) -> subprocess.CompletedProcess[str]:
+    """`yuqing demo` run again in the same folder (it starts afresh)."""
+    return run_demo(demo_out)
+
+
+def test_summary_and_second_run(demo_out: Path, second_run: subprocess.CompletedProcess[str]) -> None:
+    again = second_run
     assert again.returncode == 0, again.stderr
     out = again.stdout
     assert "posts crawled   19" in out
@@ -118,8 +124,9 @@ def _yuqing(*args: str) -> subprocess.CompletedProcess[str]:
                           env=env, stdin=subprocess.DEVNULL)
 
 
-def test_the_summary_counts_as_the_digest_does(demo_out: Path) -> None:
-    result = run_demo(demo_out)
+def test_the_summary_counts_as_the_digest_does(demo_out: Path, second_run: subprocess.CompletedProcess[str]
+                                               ) -> None:
+    result = second_run
     assert result.returncode == 0, result.stderr
     (digest,) = demo_out.glob("digest-*.html")
     html = digest.read_text(encoding="utf-8")
