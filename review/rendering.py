@@ -2,7 +2,8 @@
 
 Crawled text is hostile. Everything is escaped by Jinja2's autoescape; the only
 `Markup` built here is `highlight`, which escapes each piece of text before it inserts
-``<mark>`` at the matched positions. Links from posts are shown only for http(s) URLs.
+``<mark>`` at the matched positions. Links from posts are shown only for http(s) URLs
+(`pipeline.links.safe_url`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -21,6 +22,7 @@ from starlette.responses import HTMLResponse
 
 from alerts.grades import Grade
 from nlp.categories import CATEGORY_NAMES_ZH, Category
+from pipeline.links import safe_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -106,19 +108,6 @@ def _audit_value(key: str, value: Any) -> str:
 
 SORT_ZH = {"time": "最新", "time_asc": "最早", "relevance": "相关度", "rumour": "谣言可能性", "negative": "负面程度",
            "grade": "预警等级"}
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is http(s) with a host, else None (no ``javascript:``, ``data:`` ...)."""
-    if not url:
-        return None
-    text = url.strip()
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    if any(ch in text for ch in "\x00\r\n\t <>\"'`"):
-        return None
-    return text
 
 
 def highlight(text: str, spans: Iterable[tuple[int, int, str]]) -> Markup:

@@ -17,6 +17,7 @@ from pipeline.store import audit
 from pipeline.store.archive import audit_entries, get_digest, list_digests
 from pipeline.store.sources import source_health
 from review.auth import Viewer, db_session, require
+from review.params import RowId
 
 router = APIRouter()
 
@@ -36,7 +37,7 @@ def digests(request: Request, viewer: Viewer = Depends(require("view")),
 
 
 @router.get("/digests/{digest_id}", include_in_schema=False)
-def digest_page(digest_id: int, request: Request, viewer: Viewer = Depends(require("view")),
+def digest_page(digest_id: RowId, request: Request, viewer: Viewer = Depends(require("view")),
                 session: Session = Depends(db_session)) -> Response:
     digest = get_digest(session, digest_id)
     audit.record(session, viewer.name, "view", "digest", digest_id)
@@ -45,7 +46,7 @@ def digest_page(digest_id: int, request: Request, viewer: Viewer = Depends(requi
 
 
 @router.get("/digests/{digest_id}/body", include_in_schema=False)
-def digest_body(digest_id: int, viewer: Viewer = Depends(require("view")),
+def digest_body(digest_id: RowId, viewer: Viewer = Depends(require("view")),
                 session: Session = Depends(db_session)) -> Response:
     digest = get_digest(session, digest_id)
     html = _MAIL_IMAGE.sub("", digest.html)
