@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from nlp.categories import CUE_ORDER, Category, cue_scores
+from nlp.content_words import is_content_term
 from nlp.dedup import signatures
 from nlp.events import EventClusterer
 from nlp.models import MODEL_NAMES
@@ -292,6 +293,8 @@ class Analyzer:
         n = x.shape[0]
         rows = np.repeat(np.arange(n), np.diff(x.indptr))
         mask = self._space.explainable[x.indices]
+        terms = self._space.terms
+        mask[mask] = [is_content_term(terms[j]) for j in x.indices[mask].tolist()]  # name content words only
         rows, indices, data = rows[mask], x.indices[mask], x.data[mask]
         if model.coef.shape[0] == 1:
             contrib = data * model.coef[0][indices]
@@ -307,7 +310,6 @@ class Analyzer:
         rows, indices, contrib = rows[order], indices[order], contrib[order]
         rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n))[rows]
         top = rank < N_EXPLAIN
-        terms = self._space.terms
         names = [terms[j] for j in indices[top].tolist()]
         values = np.round(contrib[top], 4).tolist()
         bounds = np.searchsorted(rows[top], np.arange(n + 1)).tolist()

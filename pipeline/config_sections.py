@@ -159,6 +159,7 @@ class AlertRuleConfig(Strict):
     """Which analysed posts and events raise an alert. All given conditions must hold."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    label: str | None = Field(None, max_length=40, description="the rule's name as people read it (Chinese)")
     topics: list[str] = Field(default_factory=list, description="empty: any topic")
     categories: list[Category] = Field(default_factory=list, description="empty: any category")
     min_relevance: float = Field(0.5, ge=0, le=1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -21,6 +21,9 @@ from pipeline.config import Config, ConfigError
 
 log = logging.getLogger(__name__)
 MODEL_HELP = "relevance, rumour, sentiment or category"
+# A Literal is a choice for typer: a mistyped model is a usage error (exit 2), not a traceback.
+# Kept equal to nlp.models.MODEL_NAMES (tests/pipeline/test_cli_usage.py checks it).
+ModelName = Literal["relevance", "rumour", "sentiment", "category"]
 METRICS = ("n", "accuracy", "precision", "recall", "f1", "macro_f1")
 
 
@@ -92,7 +95,7 @@ def _target_dir(config: Config | None, explicit: Path | None) -> Path:
 
 def train(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help=MODEL_HELP)],
+    model: Annotated[ModelName, typer.Argument(help=MODEL_HELP)],
     data: Annotated[Path | None, typer.Option("--data", help="labelled JSONL (default: the annotated corpus; "
                                               "rumour: the shared training data)")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="models folder (default: nlp.models_dir, else "
@@ -206,7 +209,7 @@ def models_list(
 @models_app.command("rollback")
 def models_rollback(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help=MODEL_HELP)],
+    model: Annotated[ModelName, typer.Argument(help=MODEL_HELP)],
     to: Annotated[str | None, typer.Option("--to", help="version to activate (default: the one before the "
                                            "active one)")] = None,
 ) -> None:
@@ -229,7 +232,7 @@ def models_rollback(
 
 def eval_(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help=MODEL_HELP)],
+    model: Annotated[ModelName, typer.Argument(help=MODEL_HELP)],
     data: Annotated[Path, typer.Option("--data", help="labelled JSONL: text and label per line")],
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     models: Annotated[Path | None, typer.Option("--models", help="models folder (default: nlp.models_dir, "
