@@ -34,7 +34,7 @@ from pipeline.store.sources import CrawlOutcome, ensure_source, finish_crawl_run
 
 log = logging.getLogger(__name__)
 
-CRAWLED_KINDS = ("list", "forum", "feed", "sitemap")
+CRAWLED_KINDS = ("list", "forum", "feed", "sitemap", "hotlist")
 TERM_GRACE_S = 3.0  # after SIGTERM at the time limit, SIGKILL if the crawl has not stopped
 STOP_POLL_S = 0.5  # how often a running crawl checks should_stop()
 
@@ -127,6 +127,8 @@ def _status(returncode: int | None, ended: str, stats: dict[str, Any]) -> tuple[
         return "failed", f"crawl process exited with status {returncode}"
     if not stats.get("finished"):
         return "failed", "crawl process ended without reporting"
+    if stats.get("format_error"):
+        return "failed", f"the response's format changed: {stats['format_error']}"
     if stats.get("pages", 0) == 0 and stats.get("errors", 0) > 0:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats.get("error_reasons", {}).items()))
         return "failed", f"no page could be fetched ({reasons})"
