@@ -80,7 +80,7 @@ def record_snapshot(session: Session, source_id: int, label: str, entries: Seque
 
 def hotlist_reason(label: str, rank: int, minutes: float) -> str:
     """The words an alert and the digest use: 上榜 微博热搜 第3位, 在榜40分钟."""
-    return f"上榜 {label} 第{rank}位, 在榜{int(round(minutes))}分钟"
+    return f"上榜 {label} 第{rank}位, 在榜{round(minutes)}分钟"
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,8 @@ def pending_signals(session: Session, alert_ranks: dict[str, int]) -> list[HotSi
         if row.id in seen or row.peak_rank > alert_ranks[source]:
             continue
         seen.add(row.id)
-        out.append(HotSignal(row.id, source, row.label, row.title, row.url, row.peak_rank, row.minutes,
-                             int(event_id)))
+        assert event_id is not None  # the query asks for posts in an event
+        out.append(HotSignal(row.id, source, row.label, row.title, row.url, row.peak_rank, row.minutes, event_id))
     return out
 
 

@@ -15,7 +15,7 @@ from pipeline.demo.site import load_content
 
 pytestmark = pytest.mark.slow
 
-DIGEST_SECTIONS = ("总体情况", "分布", "热点事件", "预警", "谣言与回应", "回应效果评估", "来源状况")
+DIGEST_SECTIONS = ("总体情况", "分布", "热点事件", "预警", "谣言与回应", "回应效果评估", "来源状况", "热搜上榜")
 
 
 def run_demo(out: Path) -> subprocess.CompletedProcess[str]:
@@ -83,6 +83,18 @@ def test_alert_mails_for_rumour_and_emergency(demo_out: Path) -> None:
     assert rumour and all("类别：谣言、不实信息" in body and "【待核实" in body for body in rumour)
 
 
+def test_the_hot_list_entry_raises_its_上榜_alert(demo_out: Path) -> None:
+    entries = load_content()["hotlist"]
+    [hot] = [e for e in entries if e["expect"] == "alert"]
+    rank = [e for e in entries if not e.get("is_ad")].index(hot) + 1
+    mails = [body for subject, body in alert_mails(demo_out).items() if hot["word"] in subject]
+    assert mails and all(f"上榜 微博热搜 第{rank}位, 在榜0分钟" in body for body in mails), mails
+    for other in (e for e in entries if e["expect"] == "none"):
+        assert not any(other["word"] in s for s in alert_subjects(demo_out))
+    (digest,) = demo_out.glob("digest-*.html")
+    assert f"第{rank}位" in digest.read_text(encoding="utf-8")
+
+
 def test_nothing_alerted_for_unrelated_posts(demo_out: Path) -> None:
     subjects = alert_subjects(demo_out)
     for title in expected("none"):
@@ -102,7 +114,7 @@ def test_summary_and_second_run(demo_out: Path) -> None:
     again = run_demo(demo_out)
     assert again.returncode == 0, again.stderr
     out = again.stdout
-    assert "posts crawled   19" in out
+    assert "posts crawled   26" in out  # 19 articles and forum posts, 7 hot-list entries
     assert "alerts by grade" in out and "password: demo-" in out
     assert "yuqing --config" in out and "serve" in out
     assert len(alert_subjects(demo_out)) >= len(expected("alert")), "the second run starts afresh"
