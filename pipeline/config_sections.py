@@ -53,6 +53,7 @@ class Selectors(Strict):
 
 
 SourceKind = Literal["list", "forum", "feed", "sitemap", "import", "hotlist"]
+ForumSoftware = Literal["discuz", "phpbb", "discourse", "flarum", "phpwind"]
 HotlistPlatform = Literal["weibo", "baidu", "zhihu", "douyin", "toutiao", "bilibili", "newsnow", "dailyhot", "rsshub"]
 Encoding = Literal["auto", "utf-8", "gbk", "gb2312", "gb18030", "big5"]
 
@@ -74,6 +75,8 @@ class SourceConfig(Strict):
     max_pages: int = Field(5000, ge=1)
     folder: str | None = Field(None, description="import: folder watched for new files")
     topics: list[str] = Field(default_factory=list, description="restrict to these topics (empty: all)")
+    software: ForumSoftware | None = Field(None, description="forum: the software whose preset selectors apply "
+                                           "(default: recognised from the start page unless selectors.post is set)")
     platform: HotlistPlatform | None = Field(None, description="hotlist: whose hot list")
     base_url: HttpUrl | None = Field(None, description="hotlist: the address of a newsnow / dailyhot / rsshub "
                                      "aggregator")
@@ -104,8 +107,6 @@ class SourceConfig(Strict):
             self._resolve_hotlist()
         elif not self.start_urls:
             raise ValueError(f"a {self.kind} source needs at least one start_urls entry")
-        if self.kind == "forum" and not self.selectors.post:
-            raise ValueError("a forum source needs selectors.post (one element per post or reply)")
         return self
 
     def _resolve_hotlist(self) -> None:
