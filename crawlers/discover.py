@@ -22,10 +22,10 @@ MIN_ROWS = 3           # a list has at least this many articles
 MAX_DEPTH = 5          # ancestors looked at above each link
 NAV_TAGS = {"nav", "header", "footer", "aside"}
 NAV_WORDS = re.compile(r"nav|menu|header|footer|breadcrumb|crumb|sidebar|side|friend|links?$|copyright", re.I)
-DATE_RE = re.compile(r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})|(\b\d{1,2}[-/]\d{1,2}\b)|(\d+\s*(分钟|小时|天)前)|"
-                     r"(昨天|前天|今天)")
-NEXT_TEXTS = {"下一页", "下页", "下一頁", "后页", "後頁", "next", "next page", "next »", "›", "»", ">", ">>", "下一页>",
-              "下一页 >", "下一页»"}
+DATE_RE = re.compile(r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})|(\b\d{1,2}[-/]\d{1,2}\b)|"
+                     r"(\d+\s*(分钟|小时|天)前)|(昨天|前天|今天)")
+NEXT_TEXTS = {"下一页", "下页", "下一頁", "后页", "後頁", "next", "next page", "next »", "›", "»", ">", ">>",
+              "下一页>", "下一页 >", "下一页»"}
 CREATE_PAGE = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"](\w+)['\"]\s*,"
                          r"\s*['\"](\w+)['\"]")
 INDEX_N = re.compile(r"^(.*/)?(index|list|default)(?:_(\d+))?\.(s?html?|php|aspx?|jsp)$", re.I)
