@@ -16,7 +16,7 @@ PRESETS: dict[str, dict[str, str]] = {
     # viewthread_node.htm (table#pidN, div.authi a.xw1/.xi2, em#authorpostonN, td.t_f, a#postnumN em)
     "discuz": {
         "boards": "td.fl_g dt a, div.fl h2 a",
-        "links": "tbody[id^='normalthread_'] a.xst",
+        "links": "tbody[id^='stickthread_'] a.xst, tbody[id^='normalthread_'] a.xst",
         "next_page": "div.pg a.nxt",
         "thread_title": "#thread_subject",
         "post": "div#postlist > div[id^='post_']",
