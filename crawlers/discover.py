@@ -72,7 +72,7 @@ def _same_site(url: str, base: str) -> bool:
     return host == base_host or host.endswith("." + root)
 
 
-def _css_of(element: Any) -> str:
+def css_of(element: Any) -> str:
     """A short CSS for ``element``: its id, else its classes, else its parent's CSS and its tag."""
     tag = element.tag
     if element.get("id") and re.fullmatch(r"[A-Za-z][\w-]*", element.get("id")):
@@ -83,7 +83,7 @@ def _css_of(element: Any) -> str:
     parent = element.getparent()
     if parent is None or not isinstance(parent.tag, str) or parent.tag in ("html", "body"):
         return tag
-    return f"{_css_of(parent)} > {tag}"
+    return f"{css_of(parent)} > {tag}"
 
 
 def find_list_block(root: Any, url: str) -> ListBlock | None:
@@ -133,7 +133,7 @@ def _score(container: Any, rows: dict[Any, tuple[Any, str, str]], url: str) -> L
     first_row, first_anchor = kept[0][0], kept[0][1]
     link_css = "a" + (f".{first_anchor.get('class').split()[0]}" if (first_anchor.get("class") or "").split() else "")
     row_css = first_row.tag if first_row is not first_anchor else ""
-    selector = " ".join(p for p in (_css_of(container), ">" if row_css else "", row_css, link_css) if p)
+    selector = " ".join(p for p in (css_of(container), ">" if row_css else "", row_css, link_css) if p)
     links = list(dict.fromkeys(absolute for _, _, absolute, _ in kept))
     return ListBlock(links=links, selector=f"{selector}::attr(href)", rows=len(kept), dated=dated, score=score,
                      titles=[t for *_, t in kept])

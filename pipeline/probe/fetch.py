@@ -1,0 +1,108 @@
+"""Polite single fetches for previews: robots.txt obeyed, the crawler's User-Agent, a size cap."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+from crawlers.extract.encoding import decode_html
+from pipeline.config import Config
+from pipeline.exceptions import YuqingError
+
+log = logging.getLogger(__name__)
+
+
+class FetchError(YuqingError):
+    """A page could not be fetched (or robots.txt forbids it)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str
+    status: int
+    body: bytes
+    content_type: str
+
+    @property
+    def text(self) -> str:
+        return decode_html(self.body, self.content_type)[0]
+
+
+class Fetcher:
+    """One HTTP client for a probe; ``with Fetcher(config) as f: f.get(url)``."""
+
+    def __init__(self, config: Config) -> None:
+        crawl = config.crawl
+        self.obey_robots = crawl.obey_robots
+        self.delay = crawl.download_delay
+        self.max_bytes = crawl.max_page_bytes
+        self.user_agent = crawl.resolved_user_agent
+        self.client = httpx.Client(headers={"User-Agent": self.user_agent}, follow_redirects=True,
+                                   timeout=crawl.timeout.total_seconds())
+        self.robots: dict[str, RobotFileParser] = {}
+        self.sitemaps: dict[str, list[str]] = {}
+        self.last = 0.0
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    def _robots(self, url: str) -> RobotFileParser:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self.robots:
+            parser = RobotFileParser()
+            try:
+                response = self._get(urljoin(origin, "/robots.txt"))
+                lines = response.text.splitlines() if response.status_code == 200 else []
+            except httpx.HTTPError:
+                lines = []
+            parser.parse(lines)
+            self.robots[origin] = parser
+            self.sitemaps[origin] = [line.split(":", 1)[1].strip() for line in lines
+                                     if line.lower().startswith("sitemap:")]
+        return self.robots[origin]
+
+    def sitemaps_of(self, url: str) -> list[str]:
+        """The sitemaps robots.txt of ``url``'s site names."""
+        self._robots(url)
+        parts = urlsplit(url)
+        return self.sitemaps.get(f"{parts.scheme}://{parts.netloc}", [])
+
+    def _get(self, url: str) -> httpx.Response:
+        wait = self.last + self.delay - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # crawl politely: download_delay between requests to a site
+        try:
+            with self.client.stream("GET", url) as response:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise FetchError(f"{url}: larger than crawl.max_page_bytes ({self.max_bytes} bytes)")
+                    chunks.append(chunk)
+                response._content = b"".join(chunks)
+                return response
+        finally:
+            self.last = time.monotonic()
+
+    def get(self, url: str) -> Page:
+        if self.obey_robots and not self._robots(url).can_fetch(self.user_agent, url):
+            raise FetchError(f"{url}: robots.txt of the site does not allow fetching it")
+        try:
+            response = self._get(url)
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise FetchError(f"{url}: the server answered HTTP {response.status_code}")
+        log.debug("fetched", extra={"url": url, "status": response.status_code})
+        return Page(str(response.url), response.status_code, response.content,
+                    response.headers.get("content-type", ""))
