@@ -27,7 +27,7 @@ def issues_of(tmp_path: Path, text: str, environ: dict[str, str] | None = None) 
 def test_shipped_config_is_valid_and_identical_to_the_starter() -> None:
     config = load_config(REPO / "config.yaml", environ={})
     assert config.timezone == "Asia/Shanghai"
-    assert {s.kind for s in config.sources} == {"list", "forum", "feed", "sitemap", "import"}
+    assert {s.kind for s in config.sources} == {"list", "forum", "feed", "sitemap", "import", "hotlist"}
     assert config.alerts.deadlines[Grade.I] == timedelta(hours=1)
     assert config.alerts.deadlines[Grade.IV] == timedelta(hours=2)
     assert (REPO / "config.yaml").read_bytes() == (REPO / "pipeline/resources/config.yaml").read_bytes()
@@ -56,7 +56,7 @@ smtp:
     joined = "\n".join(found)
     assert "timezone: 'Asia/Shanghia' is not an IANA time zone" in joined
     assert "colour: unknown key; valid keys here: storage, timezone" in joined
-    assert "sources[0].kind: Input should be 'list', 'forum', 'feed', 'sitemap' or 'import' (got 'lst')" in joined
+    assert "sources[0].kind: Input should be 'list', 'forum', 'feed', 'sitemap', 'import' or 'hotlist' (got 'lst')" in joined
     assert "sources[0].every: '10 minutes' is not a duration; write e.g. 30s" in joined
     assert "smtp.port:" in joined and "'seventy'" in joined
 
@@ -147,3 +147,16 @@ def test_starter_copies_cleanly(tmp_path: Path) -> None:
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     config = load_config(tmp_path / "config.yaml", environ={})
     assert config.database_url.startswith(f"sqlite:///{tmp_path}")
+
+
+def test_the_readme_source_examples_validate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import yaml as _yaml
+
+    from pipeline.config import parse_config
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Sources: one example of each kind")[1].split("```yaml")[1].split("```")[0]
+    config = parse_config(_yaml.safe_load(block), base_dir=tmp_path, environ={}, source="README.md")
+    kinds = {s.kind for s in config.sources}
+    assert kinds == {"list", "forum", "feed", "sitemap", "import", "hotlist"}
+    assert config.source("weibo-hot").start_urls == ["https://weibo.com/ajax/side/hotSearch"]
