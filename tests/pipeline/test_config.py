@@ -56,7 +56,8 @@ smtp:
     joined = "\n".join(found)
     assert "timezone: 'Asia/Shanghia' is not an IANA time zone" in joined
     assert "colour: unknown key; valid keys here: storage, timezone" in joined
-    assert "sources[0].kind: Input should be 'list', 'forum', 'feed', 'sitemap', 'import' or 'hotlist' (got 'lst')" in joined
+    assert ("sources[0].kind: Input should be 'list', 'forum', 'feed', 'sitemap', 'import' or 'hotlist' (got 'lst')"
+            in joined)
     assert "sources[0].every: '10 minutes' is not a duration; write e.g. 30s" in joined
     assert "smtp.port:" in joined and "'seventy'" in joined
 
