@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -11,10 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawlers.items import HotlistItem
 from pipeline.config import Config, SourceConfig
 from pipeline.db import engine_from_config, session_factory, transaction
-from pipeline.store.hotlists import RankedEntry, record_snapshot
 from pipeline.store.pages import CachedPage, load_pages, save_pages
 from pipeline.store.posts import AddResult, PostIn, add_posts, known_urls
 from pipeline.store.retrying import in_transaction
@@ -59,16 +57,11 @@ class CrawlContext:
         with self.sessions() as session:
             return known_urls(session, wanted)
 
-    def store(self, posts: list[PostIn], pages: list[CachedPage],
-              hotlists: Sequence[HotlistItem] = ()) -> AddResult:
-        """Write one batch of posts, page records and hot-list polls in one transaction."""
+    def store(self, posts: list[PostIn], pages: list[CachedPage]) -> AddResult:
+        """Write one batch of posts and page records in one transaction."""
         def write(session: Session) -> AddResult:
             result = add_posts(session, posts, kind=self.source.kind, batch_size=max(len(posts), 1))
             save_pages(session, self.source_id, pages, now=self.now())
-            for poll in hotlists:
-                record_snapshot(session, self.source_id, poll.label, [
-                    RankedEntry(e["url"], e["title"], int(e["rank"]), e.get("heat")) for e in poll.entries],
-                    now=poll.at)
             return result
 
         result = in_transaction(self.sessions, write)

@@ -32,13 +32,3 @@ class PageItem:
     """
 
     page: CachedPage
-
-
-@dataclass
-class HotlistItem:
-    """One poll of a hot list: its entries in rank order (URLs canonical), for the rank history.
-    Stored after the posts of its entries, in the same transaction."""
-
-    label: str
-    entries: list[dict[str, Any]]
-    at: datetime

@@ -19,7 +19,7 @@ from twisted.internet import task
 
 from crawlers.context import CrawlContext
 from crawlers.extract.text import normalise_text
-from crawlers.items import HotlistItem, PageItem, PostItem
+from crawlers.items import PageItem, PostItem
 from pipeline.exceptions import YuqingError
 from pipeline.store.pages import CachedPage
 from pipeline.store.posts import PostIn
@@ -100,7 +100,6 @@ class StorePipeline(_Component):
         self.flush_every = crawler.settings.getfloat("YUQING_FLUSH_SECONDS", 5.0)
         self.posts: list[PostIn] = []
         self.pages: list[CachedPage] = []
-        self.hotlists: list[HotlistItem] = []
         self.loop: task.LoopingCall | None = None
 
     @property
@@ -123,8 +122,6 @@ class StorePipeline(_Component):
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, PageItem):
             self.pages.append(item.page)
-        elif isinstance(item, HotlistItem):
-            self.hotlists.append(item)
         elif isinstance(item, PostItem):
             self.posts.append(PostIn(
                 source=self.context.source.name, url=item.url, title=item.title, text=item.text,
@@ -136,14 +133,14 @@ class StorePipeline(_Component):
         return item
 
     def flush(self) -> None:
-        if not self.posts and not self.pages and not self.hotlists:
+        if not self.posts and not self.pages:
             return
-        posts, pages, hotlists = self.posts, self.pages, self.hotlists
-        self.posts, self.pages, self.hotlists = [], [], []
+        posts, pages = self.posts, self.pages
+        self.posts, self.pages = [], []
         stats = self.crawler.stats
         assert stats is not None
         try:
-            result = self.context.store(posts, pages, hotlists)
+            result = self.context.store(posts, pages)
         except (SQLAlchemyError, YuqingError) as exc:
             stats.inc_value("yuqing/errors/store", len(posts) or 1)
             log.error("could not store a batch of %d posts: %s", len(posts), exc,

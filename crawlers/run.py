@@ -41,7 +41,7 @@ def crawl(config_path: Path, source_name: str, stats_file: Path | None, log_leve
         extra = scheduler_settings(shared)
     settings = build_settings(config, source, stats_file=stats_file, log_level=log_level, extra=extra)
     selectors = source.selectors
-    if source.kind != "hotlist" and not (selectors.body and selectors.title and selectors.time and selectors.author):
+    if not (selectors.body and selectors.title and selectors.time and selectors.author):
         warm_up()  # automatic extraction will be used: load it before the event loop runs
     context = CrawlContext.open(config, source.name)
     process = CrawlerProcess(settings, install_root_handler=True)

@@ -47,7 +47,6 @@ def summarise(stats: dict[str, Any], *, finished: bool, reason: str | None = Non
         "dropped": dropped,
         "errors": sum(errors.values()),
         "error_reasons": errors,
-        "format_error": stats.get("yuqing/format_error"),
     }
 
 

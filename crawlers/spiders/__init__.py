@@ -5,7 +5,6 @@ from __future__ import annotations
 from crawlers.spiders.base import YuqingSpider
 from crawlers.spiders.feed import FeedSpider
 from crawlers.spiders.forum import ForumSpider
-from crawlers.spiders.hotlist import HotlistSpider
 from crawlers.spiders.list import ListSpider
 from crawlers.spiders.sitemap import SitemapSpider
 
@@ -14,7 +13,6 @@ SPIDERS: dict[str, type[YuqingSpider]] = {
     "forum": ForumSpider,
     "feed": FeedSpider,
     "sitemap": SitemapSpider,
-    "hotlist": HotlistSpider,
 }
 
 

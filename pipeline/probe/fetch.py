@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -27,6 +27,7 @@ class Page:
     status: int
     body: bytes
     content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -76,12 +77,12 @@ class Fetcher:
         parts = urlsplit(url)
         return self.sitemaps.get(f"{parts.scheme}://{parts.netloc}", [])
 
-    def _get(self, url: str) -> httpx.Response:
+    def _get(self, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
         wait = self.last + self.delay - time.monotonic()
         if wait > 0:
             time.sleep(wait)  # crawl politely: download_delay between requests to a site
         try:
-            with self.client.stream("GET", url) as response:
+            with self.client.stream("GET", url, headers=headers) as response:
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_bytes():
@@ -94,15 +95,16 @@ class Fetcher:
         finally:
             self.last = time.monotonic()
 
-    def get(self, url: str) -> Page:
+    def get(self, url: str, *, headers: dict[str, str] | None = None) -> Page:
+        """The page at ``url`` (a 304 when ``headers`` make the request conditional and nothing changed)."""
         if self.obey_robots and not self._robots(url).can_fetch(self.user_agent, url):
             raise FetchError(f"{url}: robots.txt of the site does not allow fetching it")
         try:
-            response = self._get(url)
+            response = self._get(url, headers)
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code >= 400:
             raise FetchError(f"{url}: the server answered HTTP {response.status_code}")
         log.debug("fetched", extra={"url": url, "status": response.status_code})
         return Page(str(response.url), response.status_code, response.content,
-                    response.headers.get("content-type", ""))
+                    response.headers.get("content-type", ""), {k.lower(): v for k, v in response.headers.items()})
