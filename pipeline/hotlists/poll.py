@@ -94,7 +94,7 @@ def _fetch_and_store(config: Config, source: SourceConfig, sessions: Any, source
             headers["If-Modified-Since"] = cached.last_modified
     stats["requests"] = 1
     try:
-        with Fetcher(config) as fetcher:
+        with Fetcher(config, allow_private=source.allow_private) as fetcher:
             page = fetcher.get(url, headers=headers)
     except FetchError as exc:
         reason = "robots" if "robots.txt" in str(exc) else "fetch"

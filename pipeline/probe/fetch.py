@@ -1,16 +1,23 @@
-"""Polite single fetches for previews: robots.txt obeyed, the crawler's User-Agent, a size cap."""
+"""Polite single fetches (previews, hot-list polls): robots.txt obeyed, the crawler's User-Agent, a size
+cap, and the crawl's address rule (crawlers.origins): no request, redirects included, goes to a
+loopback/private/link-local address unless the address asked for is of that kind itself or the
+source sets ``allow_private``."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from crawlers.extract.encoding import decode_html
+from crawlers.origins import address_kind
 from pipeline.config import Config
 from pipeline.exceptions import YuqingError
 
@@ -37,14 +44,18 @@ class Page:
 class Fetcher:
     """One HTTP client for a probe; ``with Fetcher(config) as f: f.get(url)``."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, allow_private: bool = False) -> None:
         crawl = config.crawl
+        self.allow_private = allow_private
+        self.allowed_kinds: set[str] = {"public"}
+        self.kinds: dict[str, set[str]] = {}
         self.obey_robots = crawl.obey_robots
         self.delay = crawl.download_delay
         self.max_bytes = crawl.max_page_bytes
         self.user_agent = crawl.resolved_user_agent
         self.client = httpx.Client(headers={"User-Agent": self.user_agent}, follow_redirects=True,
-                                   timeout=crawl.timeout.total_seconds())
+                                   timeout=crawl.timeout.total_seconds(),
+                                   event_hooks={"request": [self._check_address]})
         self.robots: dict[str, RobotFileParser] = {}
         self.sitemaps: dict[str, list[str]] = {}
         self.last = 0.0
@@ -54,6 +65,28 @@ class Fetcher:
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()
+
+    def _kinds_of(self, host: str) -> set[str]:
+        if host not in self.kinds:
+            try:
+                literal = ipaddress.ip_address(host.strip("[]"))
+                addresses: list[Any] = [literal]
+            except ValueError:
+                try:
+                    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+                except (socket.gaierror, UnicodeError):
+                    infos = []
+                addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+            self.kinds[host] = {address_kind(a) for a in addresses}
+        return self.kinds[host]
+
+    def _check_address(self, request: httpx.Request) -> None:
+        if self.allow_private:
+            return
+        kinds = self._kinds_of(request.url.host)
+        if not kinds <= self.allowed_kinds:
+            raise FetchError(f"{request.url}: refused, {request.url.host} is a {'/'.join(sorted(kinds))} address "
+                             "(set allow_private on an intranet source)")
 
     def _robots(self, url: str) -> RobotFileParser:
         parts = urlsplit(url)
@@ -97,6 +130,8 @@ class Fetcher:
 
     def get(self, url: str, *, headers: dict[str, str] | None = None) -> Page:
         """The page at ``url`` (a 304 when ``headers`` make the request conditional and nothing changed)."""
+        host = httpx.URL(url).host
+        self.allowed_kinds = {"public"} | self._kinds_of(host)  # the address asked for is allowed
         if self.obey_robots and not self._robots(url).can_fetch(self.user_agent, url):
             raise FetchError(f"{url}: robots.txt of the site does not allow fetching it")
         try:

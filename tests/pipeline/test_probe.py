@@ -110,3 +110,15 @@ def test_source_try_and_add_on_the_command_line(site: Site, tmp_path: Path) -> N
     again = yuqing("source", "add", "zwgk", site.url("/news/"), cwd=office)
     assert again.returncode == 1 and "already" in again.stderr
     assert yuqing("check-config", cwd=office).returncode == 0
+
+
+def test_a_public_address_may_not_lead_to_a_private_one(tmp_path: Path) -> None:
+    import httpx
+
+    with Fetcher(default_config(tmp_path)) as fetcher:
+        fetcher.allowed_kinds = {"public"}  # as after asking for a public address
+        with pytest.raises(FetchError, match="loopback address"):
+            fetcher._check_address(httpx.Request("GET", "http://127.0.0.1:9/redirected"))
+    with Fetcher(default_config(tmp_path), allow_private=True) as fetcher:
+        fetcher.allowed_kinds = {"public"}
+        fetcher._check_address(httpx.Request("GET", "http://127.0.0.1:9/intranet"))
