@@ -3,7 +3,9 @@
 Values are kept as strings and bound as parameters by the store; anything that does not
 parse (a bad date, a page that is not a number) is ignored rather than refused. With no
 ``since``/``until`` in the query, the inbox shows the last ``review.inbox_days`` days; an
-empty ``since=`` means "from the beginning".
+empty ``since=`` means "from the beginning". ``scope=all`` lists every stored post, not only
+the flagged ones; a search the index cannot answer looks at recent days only
+(`InboxFilter.bounded`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from starlette.datastructures import QueryParams
 from pipeline.config import Config
 from pipeline.store.inbox import InboxFilter
 
-TEXT_PARAMS = ("topic", "category", "grade", "status", "source", "q", "sort")
+TEXT_PARAMS = ("topic", "category", "grade", "status", "source", "q", "sort", "scope")
 MAX_TEXT = 200
 
 
@@ -43,7 +45,8 @@ def inbox_filter(params: QueryParams, config: Config, now: datetime, *, per_page
         topic=text["topic"], category=text["category"], grade=text["grade"], status=text["status"],
         source=text["source"], q=text["q"], sort=text["sort"] or "time", since=since, until=until,
         page=_int(params.get("page"), 1), per_page=_int(params.get("per_page"), per_page),
-    ).normalised()
+        scope=text["scope"] or "flagged",
+    ).normalised().bounded(now.astimezone(config.tz).date())
 
 
 def filter_params(f: InboxFilter) -> dict[str, str]:
