@@ -16,8 +16,9 @@ warning says what a superuser must run.
 SQLite: an FTS5 table with the ``trigram`` tokenizer (SQLite >= 3.34) over the posts table
 (external content: the text is stored once, in ``posts``; ``detail=none``, the smallest index,
 as substring queries go through ``LIKE``), kept in step by triggers: a post enters when it
-becomes processed, leaves when it is deleted (retention) or re-queued, and is re-indexed when
-its title or text changes while processed.
+becomes processed (or is stored processed, as a restored copy may be), leaves when it is
+deleted (retention) or re-queued, and is re-indexed when its title or text changes while
+processed.
 
 Migration 0009 builds the index; `pipeline.migrate.upgrade` calls :func:`ensure_search_index`
 on every run, so after a superuser has created the extension ``yuqing db upgrade`` builds the
@@ -47,6 +48,8 @@ _FTS_TRIGGERS = {
     "posts_fts_edited": f"""CREATE TRIGGER IF NOT EXISTS posts_fts_edited AFTER UPDATE OF title, text ON posts
         WHEN old.processed_at IS NOT NULL AND new.processed_at IS NOT NULL
              AND (old.title IS NOT new.title OR old.text IS NOT new.text) BEGIN {_REMOVE} {_ADD} END""",
+    "posts_fts_stored_processed": f"""CREATE TRIGGER IF NOT EXISTS posts_fts_stored_processed AFTER INSERT ON posts
+        WHEN new.processed_at IS NOT NULL BEGIN {_ADD} END""",
     "posts_fts_deleted": f"""CREATE TRIGGER IF NOT EXISTS posts_fts_deleted AFTER DELETE ON posts
         WHEN old.processed_at IS NOT NULL BEGIN {_REMOVE} END""",
 }

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Integer, and_, column, not_, or_, select, text, true
+from sqlalchemy import ColumnElement, Integer, String, and_, column, not_, or_, select, table, text, true, union_all
 from sqlalchemy.orm import Session
 
 from nlp.rules import RuleSyntaxError, _And, _Near, _Node, _Not, _Or, _Term, compile_rule
@@ -98,6 +98,7 @@ def _like_escape(value: str) -> str:
 
 _COLUMNS = {"title": Post.title, "body": Post.text}
 _FTS_COLUMNS = {"title": "title", "body": "text"}
+_FTS = table(FTS_TABLE, column("rowid", Integer), column("title", String), column("text", String))
 
 
 class _Compiler:
@@ -134,9 +135,8 @@ class _Compiler:
                          for f in fields), and_(waiting, self.scan(term, fields)))
         if "%" in term or "_" in term:  # FTS5 takes LIKE without ESCAPE only
             return self.scan(term, fields)
-        found = " UNION ALL ".join(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE}.{_FTS_COLUMNS[f]} LIKE :p"
-                                   for f in fields)
-        indexed = Post.id.in_(text(found).bindparams(p=f"%{term}%").columns(column("rowid", Integer)))
+        found = union_all(*(select(_FTS.c.rowid).where(_FTS.c[_FTS_COLUMNS[f]].like(f"%{term}%")) for f in fields))
+        indexed = Post.id.in_(found)
         return or_(indexed, and_(waiting, self.scan(term, fields)))
 
     def near(self, node: _Near) -> ColumnElement[bool]:
