@@ -16,9 +16,9 @@ from pipeline.db import transaction
 from pipeline.importing import import_file
 from pipeline.models import Post
 from pipeline.retention import apply_retention
+from pipeline.search_index import FTS_TABLE
 from pipeline.store.posts import add_posts
 from pipeline.store.search import RuleSyntaxError, highlights, match_ids, near_pattern, parse_query
-from pipeline.search_index import FTS_TABLE
 from tests.conftest import FakeClock
 from tests.factories import make_post
 
@@ -141,7 +141,8 @@ def _index_ids(session: Session, term: str) -> set[int]:
     """Post ids the index itself holds for ``term`` (SQLite's FTS table; PostgreSQL's partial GIN)."""
     if session.get_bind().dialect.name == "sqlite":
         # one LIKE per query: FTS5 answers an OR by reading the posts table, not its index
-        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE title LIKE :p UNION SELECT rowid FROM {FTS_TABLE} WHERE text LIKE :p"
+        sql = (f"SELECT rowid FROM {FTS_TABLE} WHERE title LIKE :p "
+               f"UNION SELECT rowid FROM {FTS_TABLE} WHERE text LIKE :p")
     else:
         sql = "SELECT id FROM posts WHERE processed_at IS NOT NULL AND (title ILIKE :p OR text ILIKE :p)"
     return set(session.scalars(text(sql), {"p": f"%{term}%"}))
