@@ -25,7 +25,20 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Integer, String, and_, column, not_, or_, select, table, text, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    column,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from nlp.rules import RuleSyntaxError, _And, _Near, _Node, _Not, _Or, _Term, compile_rule
@@ -97,8 +110,7 @@ def _like_escape(value: str) -> str:
 
 
 _COLUMNS = {"title": Post.title, "body": Post.text}
-_FTS_COLUMNS = {"title": "title", "body": "text"}
-_FTS = table(FTS_TABLE, column("rowid", Integer), column("title", String), column("text", String))
+_FTS = table(FTS_TABLE, column("rowid", Integer))
 
 
 class _Compiler:
@@ -133,11 +145,14 @@ class _Compiler:
             return or_(*(and_(Post.processed_at.is_not(None), _COLUMNS[f].ilike(f"%{_like_escape(term)}%",
                                                                                  escape="\\"))
                          for f in fields), and_(waiting, self.scan(term, fields)))
-        if "%" in term or "_" in term:  # FTS5 takes LIKE without ESCAPE only
-            return self.scan(term, fields)
-        found = union_all(*(select(_FTS.c.rowid).where(_FTS.c[_FTS_COLUMNS[f]].like(f"%{term}%")) for f in fields))
-        indexed = Post.id.in_(found)
-        return or_(indexed, and_(waiting, self.scan(term, fields)))
+        # FTS5 (detail=none) finds the processed posts that hold every trigram of the term, in
+        # either field, with one look-up; LIKE on those few rows (and on the waiting ones) decides.
+        trigrams = " AND ".join('"{}"'.format(term[i:i + TRIGRAM].replace('"', '""'))
+                                for i in range(len(term) - TRIGRAM + 1))
+        waiting_posts = Post.__table__.alias("waiting")
+        candidates = union_all(select(_FTS.c.rowid).where(literal_column(FTS_TABLE).op("MATCH")(trigrams)),
+                               select(waiting_posts.c.id).where(waiting_posts.c.processed_at.is_(None)))
+        return and_(Post.id.in_(candidates), self.scan(term, fields))
 
     def near(self, node: _Near) -> ColumnElement[bool]:
         lefts, rights = [t.text for t in node.left], [t.text for t in node.right]
