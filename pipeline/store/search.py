@@ -5,8 +5,8 @@ An expression (``(三孩 OR 育儿补贴) AND NOT 谣言``, ``"生育 政策"``,
 
 * a term matches when its field(s) contain it as a substring, ignoring the case of ASCII
   letters. Terms are normalised as in topic rules (full-width → half-width, traditional →
-  simplified), but the stored text is not: a post written in traditional characters is found
-  by the traditional term only. AND, OR and NOT are SQL's. ``a NEAR/n b`` is a regular
+  simplified), but the stored text is not: a post written in traditional characters is not
+  found (topic rules, which convert both, do match it). AND, OR and NOT are SQL's. ``a NEAR/n b`` is a regular
   expression (at most n characters between the two, in the same field), checked in the
   database after the index has found the posts that contain both.
 * the index (`pipeline.search_index`) holds the processed posts; those still waiting for
