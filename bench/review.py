@@ -168,23 +168,30 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=None, help="default 1,000,000 (PostgreSQL) / 100,000 (SQLite)")
     parser.add_argument("--requests", type=int, default=100, help="timed requests per page kind")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--reuse", action="store_true",
+                        help="PostgreSQL: time the database an earlier run seeded (same --posts) instead of seeding")
     args = parser.parse_args()
     n_posts = args.posts or (1_000_000 if args.backend == "postgresql" else 100_000)
     workdir = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
-    if args.backend == "postgresql":
+    if args.backend == "postgresql" and not args.reuse:
         admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("DROP DATABASE IF EXISTS yuqing_bench_review WITH (FORCE)"))
             conn.execute(text("CREATE DATABASE yuqing_bench_review"))
+    if args.backend == "postgresql":
         url = args.pg.rsplit("/", 1)[0] + "/yuqing_bench_review"
     else:
         url = f"sqlite:///{workdir / 'bench.db'}"
     engine = make_engine(url, pool_size=5)
     upgrade(engine)
-    seconds = seed(engine, n_posts)
-    print(f"seeded {n_posts:,} posts in {args.backend} in {seconds:.1f}s")
-    with transaction(session_factory(engine)) as session:
-        add_user(session, "bench", "analyst", PASSWORD)
+    if args.reuse and args.backend == "postgresql":
+        with engine.connect() as conn:
+            print(f"reusing {conn.execute(text('SELECT count(*) FROM posts')).scalar_one():,} seeded posts")
+    else:
+        seconds = seed(engine, n_posts)
+        print(f"seeded {n_posts:,} posts in {args.backend} in {seconds:.1f}s")
+        with transaction(session_factory(engine)) as session:
+            add_user(session, "bench", "analyst", PASSWORD)
     config = default_config(workdir, storage={"url": url})
     app = create_app(config, engine=engine, clock=lambda: NOW)
     rng = random.Random(11)

@@ -49,7 +49,7 @@ from pipeline.search_index import FTS_TABLE
 __all__ = ["Highlight", "RuleSyntaxError", "SearchQuery", "highlights", "parse_query", "search_condition"]
 
 TRIGRAM = 3  # the shortest term an index can find
-SHORT_QUERY_DAYS = 30  # how far back an expression that cannot use the index looks in the inbox
+SHORT_QUERY_DAYS = 7  # how far back an expression that cannot use the index looks in the inbox
 _PG_MAX_REPEAT = 255  # PostgreSQL regular expressions allow bounds up to 255
 _REGEX_SPECIAL = re.compile(r"([\\.^$|?*+()\[\]{}\-#\s])")
 

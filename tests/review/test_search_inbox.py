@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from pipeline.models import Post
+from pipeline.store.search import SHORT_QUERY_DAYS
 from tests.review.builders import NOW, add_item
 
 
@@ -37,7 +38,7 @@ def test_scope_all_finds_posts_that_are_not_flagged_over_all_dates(posts, client
     boolean = client.get("/api/inbox", params={"q": "罚款十万 AND NOT 谣言", "since": "", "scope": "all"}).json()
     assert [i["title"] for i in boolean["items"]] == ["去年的旧闻"] and not boolean["narrowed"]
     short = client.get("/api/inbox", params={"q": "罚款 AND NOT 谣言", "since": "", "scope": "all"}).json()
-    assert [i["title"] for i in short["items"]] == ["明星<script>二胎"] and short["narrowed"], "the last 30 days"
+    assert [i["title"] for i in short["items"]] == ["明星<script>二胎"] and short["narrowed"], "the last 7 days"
 
 
 def test_highlights_are_offsets_into_the_stored_text(posts, client_for):  # type: ignore[no-untyped-def]
@@ -58,7 +59,7 @@ def test_highlights_are_offsets_into_the_stored_text(posts, client_for):  # type
 def test_one_character_query_works_and_the_page_says_the_window(posts, client_for):  # type: ignore[no-untyped-def]
     client, _ = client_for("ana")
     api = client.get("/api/inbox", params={"q": "罚", "since": "", "scope": "all"}).json()
-    assert api["narrowed"] and api["since"] == (NOW.date() - timedelta(days=29)).isoformat()
+    assert api["narrowed"] and api["since"] == (NOW.date() - timedelta(days=SHORT_QUERY_DAYS - 1)).isoformat()
     assert {i["title"] for i in api["items"]} == {"网传二孩罚款十万", "明星<script>二胎"}, "not last year's"
     html = client.get("/inbox", params={"q": "罚", "since": "", "scope": "all"}).text
     assert "少于三个字" in html and "<mark" in html
