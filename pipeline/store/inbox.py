@@ -248,6 +248,12 @@ def facet_counts(session: Session, f: InboxFilter, tz: ZoneInfo) -> tuple[int, d
     return total, {name: dict(counts[name].most_common()) for name in FACETS}
 
 
+def _posts_only(f: InboxFilter) -> bool:
+    """Whether ``f`` and its order need nothing but the posts table."""
+    return (f.scope == "all" and f.sort in ("time", "time_asc") and not f.topic
+            and not any(getattr(f, name) for name in FACETS))
+
+
 def inbox_page(session: Session, f: InboxFilter, tz: ZoneInfo) -> InboxPage:
     """One page of the inbox with the total and the counts per filter."""
     f = f.normalised()
@@ -255,8 +261,16 @@ def inbox_page(session: Session, f: InboxFilter, tz: ZoneInfo) -> InboxPage:
     a, latest = _latest_analysis(session.get_bind().dialect.name)
     # A search shows the text around its first match, which may be anywhere in the text.
     columns = _row_columns(a, None if f.q else EXCERPT_CHARS)
-    stmt = _joined(select(*columns), a, latest, f.scope).where(and_(*_conditions(f, tz, a, _search(session, f))))
-    stmt = stmt.order_by(*_order(f.sort, a)).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    stmt = _joined(select(*columns), a, latest, f.scope)
+    if _posts_only(f):
+        # Every condition is on posts: choose the page's posts first, then join the analyses
+        # and alerts of those few (not of every post a search matched).
+        chosen = (select(Post.id).where(and_(*_conditions(f, tz, a, _search(session, f))))
+                  .order_by(*_order(f.sort, a)).limit(f.per_page).offset((f.page - 1) * f.per_page))
+        stmt = stmt.where(Post.id.in_(chosen.scalar_subquery())).order_by(*_order(f.sort, a))
+    else:
+        stmt = stmt.where(and_(*_conditions(f, tz, a, _search(session, f))))
+        stmt = stmt.order_by(*_order(f.sort, a)).limit(f.per_page).offset((f.page - 1) * f.per_page)
     rows = [_row(values) for values in session.execute(stmt)]
     if f.q:
         query = parse_query(f.q)
