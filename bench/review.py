@@ -136,12 +136,16 @@ def seed(engine: Engine, n_posts: int) -> float:
                                   f"(SELECT max(id) FROM {table}))"))
             conn.execute(text("ANALYZE"))
     else:
+        with engine.begin() as conn:  # the posts are stored processed: the index is built after them
+            drop_search_index(conn)
         with engine.begin() as conn:
             for model, data in ((Source, sources), (Event, events), (Alert, alerts)):
                 conn.execute(insert(model), data)
             for start in range(0, len(posts), 20_000):
                 conn.execute(insert(Post), posts[start:start + 20_000])
                 conn.execute(insert(Analysis), analyses[start:start + 20_000])
+        with engine.begin() as conn:
+            ensure_search_index(conn)
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     return time.perf_counter() - started
