@@ -64,19 +64,18 @@ class InboxFilter:
 
     def bounded(self, today: date) -> InboxFilter:
         """This filter with its cost bounded: an expression the search index cannot answer (a
-        term of one or two characters, NOT alone) looks at the last `SHORT_QUERY_DAYS` days only.
-        A syntax error is left for the search to report."""
+        term of one or two characters, NOT alone) looks at the last `SHORT_QUERY_DAYS` days of
+        the chosen dates only. A syntax error is left for the search to report."""
         if not self.q:
             return self
         try:
             indexed = parse_query(self.q).indexed
         except ValueError:
             return self
-        first = today - timedelta(days=SHORT_QUERY_DAYS - 1)
+        first = (self.until or today) - timedelta(days=SHORT_QUERY_DAYS - 1)
         if indexed or (self.since is not None and self.since >= first):
             return self
-        return replace(self, since=first, until=self.until if self.until is None or self.until >= first else first,
-                       narrowed=True)
+        return replace(self, since=first, narrowed=True)
 
     def without(self, facet: str) -> InboxFilter:
         return replace(self, **{facet: None})  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ import and re-crawled posts keep the index in step."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,16 @@ from pipeline.importing import import_file
 from pipeline.models import Post
 from pipeline.retention import apply_retention
 from pipeline.search_index import FTS_TABLE
+from pipeline.store.inbox import InboxFilter
 from pipeline.store.posts import add_posts
-from pipeline.store.search import RuleSyntaxError, highlights, match_ids, near_pattern, parse_query
+from pipeline.store.search import (
+    SHORT_QUERY_DAYS,
+    RuleSyntaxError,
+    highlights,
+    match_ids,
+    near_pattern,
+    parse_query,
+)
 from tests.conftest import FakeClock
 from tests.factories import make_post
 
@@ -184,3 +192,13 @@ def test_imported_posts_are_searchable_before_and_after_processing(factory: sess
         assert _index_ids(session, "白水县") == set(ids)
         _assert_index_in_step(session)
         assert match_ids(session, parse_query("白水县"), indexed=False) == ids
+
+
+def test_a_search_the_index_cannot_answer_is_bounded_to_recent_days() -> None:
+    today = date(2026, 3, 5)
+    short = InboxFilter(q="补贴").bounded(today)
+    assert short.narrowed and short.since == today - timedelta(days=SHORT_QUERY_DAYS - 1)
+    old = InboxFilter(q="补贴", until=date(2026, 1, 31)).bounded(today)
+    assert old.since == date(2026, 1, 31) - timedelta(days=SHORT_QUERY_DAYS - 1), "the last days of the range"
+    assert not InboxFilter(q="补贴", since=date(2026, 3, 4)).bounded(today).narrowed, "already narrow"
+    assert InboxFilter(q="育儿补贴").bounded(today) == InboxFilter(q="育儿补贴"), "the index answers it"
