@@ -80,7 +80,7 @@ def test_exports_carry_the_search(posts, client_for):  # type: ignore[no-untyped
     csv_text = client.get("/inbox.csv", params=params).content.decode("utf-8-sig")
     assert "网传二孩罚款十万" in csv_text and "去年的旧闻" in csv_text and "育儿补贴" not in csv_text
     book = load_workbook(io.BytesIO(client.get("/inbox.xlsx", params=params).content))
-    titles = [row[3] for row in book.active.iter_rows(min_row=2, values_only=True)]
+    titles = [row[2] for row in book.active.iter_rows(min_row=2, values_only=True)]
     assert titles == ["网传二孩罚款十万", "去年的旧闻"]
 
 
