@@ -270,6 +270,17 @@ def _sources(session: Session, config: Config, posts: pd.DataFrame, start: datet
     return out
 
 
+def _hotlists(session: Session, config: Config, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Relevant entries on a hot list during the day (热搜上榜), best rank first."""
+    from pipeline.store.hotlists import hotlist_reason, relevant_entries_between
+
+    return [{"label": row.label, "title": title or row.title, "peak_rank": row.peak_rank,
+             "minutes": round(row.minutes), "first_seen": _local(config, row.first_seen),
+             "left": _local(config, row.left_at) if row.left_at else None,
+             "reason": hotlist_reason(row.label, row.peak_rank, row.minutes)}
+            for row, title in relevant_entries_between(session, start, end)]
+
+
 def build_digest(session: Session, config: Config, day: date) -> DigestResult:
     """The digest of local calendar day ``day``: subject, HTML, plain text, figures and chart."""
     start, end = day_bounds(config, day)
@@ -290,6 +301,7 @@ def build_digest(session: Session, config: Config, day: date) -> DigestResult:
         trend=_trend(session, config, day), events=events, event_trend=event_trend,
         alerts=_alerts(session, config, start, end), rumours=_rumours(session, config, start, end, refutations),
         effects=_effects(session, config, start, end), sources=_sources(session, config, posts, start, end),
+        hotlists=_hotlists(session, config, start, end),
         topic_labels={t.name: t.label for t in config.topics}, top_events=config.digest.top_events,
         review_url=config.review.base_url.rstrip("/") if config.review.base_url else None))
     return DigestResult(day=day, subject=content.subject, html=content.html, text=content.text,
