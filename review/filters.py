@@ -41,6 +41,7 @@ def inbox_filter(params: QueryParams, config: Config, now: datetime, *, per_page
         source=text["source"], q=text["q"], sort=text["sort"] or "time", since=since, until=until,
         page=bounded_int(params.get("page"), 1, name="page", high=MAX_PAGE),
         per_page=bounded_int(params.get("per_page"), per_page, name="per_page"), scope=text["scope"] or "flagged",
+        threshold=config.nlp.relevance_threshold,
     ).normalised().bounded(now.astimezone(config.tz).date())
 
 

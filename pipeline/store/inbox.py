@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, cast, exists, func, select, text
+from sqlalchemy import ColumnElement, FromClause, Select, and_, cast, exists, func, or_, select, text
 from sqlalchemy import String as SqlString
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,10 @@ from pipeline.store.search import SHORT_QUERY_DAYS, Highlight, highlights, parse
 SORTS = ("time", "time_asc", "relevance", "rumour", "negative", "grade")
 NO_ALERT = "none"
 FACETS = ("category", "grade", "status", "source")
-SCOPES = ("flagged", "all")  # 仅相关: posts flagged relevant; 全部信息: every stored post
+# 仅相关: posts flagged relevant; 全部信息: every stored post; 待确认: where a label helps the models
+# most (relevance within UNCERTAIN_BAND of the threshold, or the topic rules and the model disagree)
+SCOPES = ("flagged", "all", "uncertain")
+UNCERTAIN_BAND = 0.2
 MAX_PER_PAGE = 200
 EXCERPT_CHARS = 300  # of each post's text on an inbox page (exports get all of it)
 _Sel = TypeVar("_Sel", bound=Select)
@@ -48,6 +51,7 @@ class InboxFilter:
     page: int = 1
     per_page: int = 50
     scope: str = "flagged"
+    threshold: float = 0.5  # the config's relevance threshold (for scope "uncertain")
     narrowed: bool = False  # ``since`` was moved up because ``q`` cannot use the search index
 
     def normalised(self) -> InboxFilter:
@@ -159,6 +163,10 @@ def _conditions(f: InboxFilter, tz: ZoneInfo, a: FromClause, search: ColumnEleme
                 facets: bool = True) -> list[ColumnElement[bool]]:
     """WHERE terms for ``f``; with ``facets=False`` the four facet filters are left out."""
     terms: list[ColumnElement[bool]] = [a.c.is_relevant.is_(True)] if f.scope == "flagged" else []
+    if f.scope == "uncertain":
+        no_topic = cast(a.c.topics, SqlString) == "[]"
+        terms.append(or_(a.c.relevance.between(f.threshold - UNCERTAIN_BAND, f.threshold + UNCERTAIN_BAND),
+                         and_(~no_topic, a.c.is_relevant.is_(False)), and_(no_topic, a.c.is_relevant.is_(True))))
     if f.topic:
         # topics is a JSON list of config topic names; names are [A-Za-z0-9_.-] so a quoted
         # substring test is exact, and the value is bound and LIKE-escaped.
@@ -191,7 +199,9 @@ def _joined(stmt: _Sel, a: FromClause, latest: list[ColumnElement[bool]], scope:
             .outerjoin(Alert, Alert.event_id == Post.event_id))
 
 
-def _order(sort: str, a: FromClause) -> list[Any]:
+def _order(sort: str, a: FromClause, f: InboxFilter | None = None) -> list[Any]:
+    if f is not None and f.scope == "uncertain" and sort == "time":  # nearest the threshold first
+        return [func.abs(a.c.relevance - f.threshold).asc(), Post.published_at.desc().nulls_last()]
     orders: dict[str, list[Any]] = {
         "time": [Post.published_at.desc().nulls_last()],
         "time_asc": [Post.published_at.asc().nulls_last()],
@@ -271,7 +281,7 @@ def inbox_page(session: Session, f: InboxFilter, tz: ZoneInfo) -> InboxPage:
         stmt = stmt.where(Post.id.in_(chosen.scalar_subquery())).order_by(*_order(f.sort, a))
     else:
         stmt = stmt.where(and_(*_conditions(f, tz, a, _search(session, f))))
-        stmt = stmt.order_by(*_order(f.sort, a)).limit(f.per_page).offset((f.page - 1) * f.per_page)
+        stmt = stmt.order_by(*_order(f.sort, a, f)).limit(f.per_page).offset((f.page - 1) * f.per_page)
     rows = [_row(values) for values in session.execute(stmt)]
     if f.q:
         query = parse_query(f.q)
@@ -286,7 +296,7 @@ def inbox_rows(session: Session, f: InboxFilter, tz: ZoneInfo, *, limit: int = 5
     _plain_plan(session)
     a, latest = _latest_analysis(session.get_bind().dialect.name)
     stmt = (_joined(select(*_row_columns(a)), a, latest, f.scope)
-            .where(and_(*_conditions(f, tz, a, _search(session, f)))).order_by(*_order(f.sort, a)).limit(limit))
+            .where(and_(*_conditions(f, tz, a, _search(session, f)))).order_by(*_order(f.sort, a, f)).limit(limit))
     for values in session.execute(stmt.execution_options(yield_per=batch)):
         yield _row(values)
 
