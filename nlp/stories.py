@@ -23,9 +23,11 @@ threshold takes it, otherwise it starts a story of its own.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,7 +45,7 @@ TERM_DTYPE = np.dtype("<u4")
 MAX_TERMS = 24  # terms kept per post (stored with their weights: 192 bytes)
 CENTROID_TERMS = 40  # terms kept per story
 INDEXED_TERMS = 12  # a story's heaviest terms that find it as a candidate
-MAX_CANDIDATES = 24  # stories compared with a post at most (those sharing most of its terms)
+MAX_CANDIDATES = 12  # stories compared with a post at most (those sharing most of its terms)
 NAME_BOOST = 1.6
 STORY_WINDOW = timedelta(days=3)  # "within a window of a few days" (ANNOTATION.md §4)
 MIN_IDF_INDEXED = 2.5  # words in more than ~8 % of texts never find candidates on their own
@@ -191,18 +193,26 @@ def _merged_words(words: Sequence[str]) -> list[str]:
     return out
 
 
-_word_memo: dict[str, tuple[int, float]] = {}
+_word_memo: dict[str, tuple[int, float] | None] = {}
 WORD_MEMO_MAX = 200_000  # emptied when full (posts keep bringing words never seen again)
+_MERGE_TRIGGERS = frozenset({"万", "万元", "费"}) | frozenset().union(*(either for _, either, _ in CONCEPTS))
 
 
-def _word_info(word: str, table: TermTable) -> tuple[int, float]:
-    """A word's term hash (of its canonical form) and weight (idf × name boost), memoised."""
-    info = _word_memo.get(word)
-    if info is None:
+def _word_info(word: str, table: TermTable) -> tuple[int, float] | None:
+    """A word's term hash (of its canonical form) and weight (idf × name boost); None for words that
+    are never story terms (framing words, single ASCII characters). Memoised for the shipped table."""
+    memo = table is load_term_table()
+    if memo and (info := _word_memo.get(word, False)) is not False:
+        return info  # type: ignore[return-value]
+    if (len(word) == 1 and word.isascii()) or word in FRAMING:
+        info = None
+    else:
+        h = term_hash(canonical(word))
+        info = (h, table.weight_of(h))
+    if memo:
         if len(_word_memo) > WORD_MEMO_MAX:
             _word_memo.clear()
-        h = term_hash(canonical(word))
-        info = _word_memo[word] = (h, table.weight_of(h))
+        _word_memo[word] = info
     return info
 
 
@@ -214,31 +224,27 @@ def story_terms(words: Sequence[str], title_words: Sequence[str] = (), table: Te
     Weight = (1 + ln tf) × idf, where a word of the title counts twice more (headlines name the
     story); names and places weigh :data:`NAME_BOOST` times more (see :class:`TermTable`)."""
     table = table or load_term_table()
+    counts = Counter(words)
+    if not _MERGE_TRIGGERS.isdisjoint(counts):
+        counts = Counter(_merged_words(words))
     tf: dict[int, float] = {}
     idf: dict[int, float] = {}
-    for w in _merged_words(words):
-        if (len(w) > 1 or not w.isascii()) and w not in FRAMING:
-            if table is _default_table():
-                h, weight = _word_info(w, table)
-            else:
-                h = term_hash(canonical(w))
-                weight = table.weight_of(h)
-            tf[h] = tf.get(h, 0.0) + 1.0
-            idf[h] = weight
-    for w in dict.fromkeys(title_words):
-        h = term_hash(canonical(w))
-        if h in tf:
-            tf[h] += 2.0
+    for w, n in counts.items():
+        info = _word_info(w, table)
+        if info is not None:
+            h = info[0]
+            tf[h] = tf.get(h, 0.0) + n
+            idf[h] = info[1]
+    for w in set(title_words):
+        info = _word_info(w, table)
+        if info is not None and info[0] in tf:
+            tf[info[0]] += 2.0
     if not tf:
         return np.zeros(0, TERM_DTYPE)
-    scored = sorted(((1.0 + math.log(n)) * idf[h], h) for h, n in tf.items())[::-1][:MAX_TERMS]
+    scored = heapq.nlargest(MAX_TERMS, (((1.0 + math.log(n)) * idf[h], h) for h, n in tf.items()))
     terms = np.fromiter((h for _, h in scored), dtype=np.uint32, count=len(scored))
     weights = np.fromiter((w for w, _ in scored), dtype=np.float32, count=len(scored))
     return np.concatenate([terms, weights.view(np.uint32)]).astype(TERM_DTYPE)
-
-
-def _default_table() -> TermTable:
-    return load_term_table()
 
 
 def unpack_terms(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -256,6 +262,7 @@ class _Story:
     last: datetime
     touched: int
     indexed: tuple[int, ...] = field(default=())
+    updates: int = 0
 
 
 class StoryIndex:
@@ -342,13 +349,15 @@ class StoryIndex:
             vec = story.vec
             for t, w in post.items():
                 vec[t] = vec.get(t, 0.0) + w * scale
-            if len(vec) > CENTROID_TERMS:
+            if len(vec) > 2 * CENTROID_TERMS:  # trimmed now and then, not on every post
                 story.vec = vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS])
             if places:
                 story.places = story.places | places
             story.last, story.touched = max(story.last, when), self.ticks
         story.norm = math.sqrt(sum(v * v for v in story.vec.values())) or 1.0
-        self._reindex(key, story)
+        story.updates += 1
+        if story.updates & (story.updates - 1) == 0:  # re-index at the 1st, 2nd, 4th, 8th ... post
+            self._reindex(key, story)
         if len(self.stories) > self.max_stories + self.max_stories // 4:
             self.forget()
 
