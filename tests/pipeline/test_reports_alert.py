@@ -83,3 +83,23 @@ def test_review_by_others_then_the_approval_line(session, make_config, clock):
     assert "草稿" not in doc.header_xml and "未经审批" not in doc.text
     with pytest.raises(ActionRefused):
         edit_report(session, report.id, {"next": "改"}, actor="赵磊", version=2)
+
+
+def test_the_escalation_mail_carries_the_initial_report(session, make_config, clock):
+    import base64
+
+    from sqlalchemy import select
+
+    from pipeline.escalation import check_deadlines
+    from pipeline.models import Notification, Report
+
+    config = make_config(**alert_config_overrides())
+    alert = _alert(session, config, clock)
+    clock.advance(hours=3)
+    assert check_deadlines(session, config, now=clock.now()).escalated == 1
+    mail = session.scalars(select(Notification).where(Notification.recipient == "lijianguo@example.gov.cn")).one()
+    [file] = mail.payload["attachments"]
+    assert file["filename"] == "舆情专报-2026-第1期-初报.docx"
+    doc = read_docx(base64.b64decode(file["data"]))
+    assert "2026年第1期（初报）" in doc.text and "草稿" in doc.header_xml
+    assert session.scalars(select(Report.alert_id)).all() == [alert.id]  # the 初报 is kept for review
