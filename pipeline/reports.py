@@ -77,7 +77,7 @@ def zh_duration(value: timedelta) -> str:
 
 def _category_zh(value: str | None) -> str:
     try:
-        return CATEGORY_NAMES_ZH[Category(value)]
+        return CATEGORY_NAMES_ZH[Category(value or "")]
     except ValueError:
         return value or "—"
 
@@ -90,8 +90,8 @@ def _event_series(session: Session, config: Config, event: Event) -> dict[str, A
     rows = session.execute(select(Post.id, when, Analysis.negative).outerjoin(Analysis, Analysis.post_id == Post.id)
                            .where(Post.event_id == event.id).order_by(Post.id, Analysis.id)).all()
     latest: dict[int, tuple[datetime, float]] = {}
-    for post_id, at, negative in rows:  # the newest analysis of each post wins, as in the digest
-        latest[post_id] = (at, negative or 0.0)
+    for post_id, at, share in rows:  # the newest analysis of each post wins, as in the digest
+        latest[post_id] = (at, share or 0.0)
     if not latest:
         return {"unit": "hour", "labels": [], "posts": [], "negative": []}
     times = [at.astimezone(config.tz) for at, _ in latest.values()]
@@ -244,7 +244,7 @@ def _top_events(session: Session, config: Config, start: datetime, end: datetime
                                     posted_between(start, end))
                              .group_by(Post.event_id).order_by(n.desc(), Post.event_id)
                              .limit(config.digest.top_events)).all()
-    ids = [int(eid) for eid, _ in ranked]
+    ids = [int(eid) for eid, _ in ranked if eid is not None]
     if not ids:
         return []
     events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
@@ -253,8 +253,8 @@ def _top_events(session: Session, config: Config, start: datetime, end: datetime
                                      .where(ResponseDraft.event_id.in_(ids), ResponseDraft.published_at.is_not(None))
                                      .group_by(ResponseDraft.event_id)).all())
     out = []
-    for eid, count in ranked:
-        event, alert = events[int(eid)], alerts.get(int(eid))
+    for eid, count in zip(ids, (c for _, c in ranked), strict=True):
+        event, alert = events[eid], alerts.get(eid)
         handling = [f"{STATUS_ZH.get(alert.status, alert.status)}" if alert else "未预警"]
         if published.get(eid):
             handling.append(f"已回应（{local_text(config, published[eid])}）")
@@ -273,7 +273,7 @@ def _source_totals(session: Session, start: datetime, end: datetime) -> dict[str
 def periodic_facts(session: Session, config: Config, kind: str, first: date, last: date) -> dict[str, Any]:
     """The figures of a weekly or monthly report over the local days ``first``..``last``."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    daily = []
+    daily: list[dict[str, Any]] = []
     for d in days:  # the digest's own totals, day by day: the report's figures are the digests'
         daily.append({"day": d.isoformat(), "label": f"{d.month}月{d.day}日",
                       **totals_between(session, *day_bounds(config, d))})
@@ -286,7 +286,8 @@ def periodic_facts(session: Session, config: Config, kind: str, first: date, las
         "period": {"first": first.isoformat(), "last": last.isoformat(),
                    "label": f"{zh_date(first)}至{zh_date(last)}"},
         "days": daily, "totals": totals, "previous_totals": totals_between(session, *before),
-        "alerts": {"new": sum(1 for a in alerts if a["new"]), "closed": sum(1 for a in alerts if a["status"] == "closed"),
+        "alerts": {"new": sum(1 for a in alerts if a["new"]),
+                   "closed": sum(1 for a in alerts if a["status"] == "closed"),
                    "overdue": sum(1 for a in alerts if a["overdue"])},
         "top_events": _top_events(session, config, start, end),
         "rumours": rumours_between(session, config, start, end),
@@ -320,7 +321,8 @@ def render_report(config: Config, report: Report) -> bytes:
     """The report's current version as a Word file (草稿 watermark unless approved)."""
     from alerts.reports.content import build_document
 
-    approval = (Approval(reviewer=report.reviewer, approver=report.approver, approved_at=zh_time(config, report.approved_at))
+    approval = (Approval(reviewer=report.reviewer, approver=report.approver,
+                         approved_at=zh_time(config, report.approved_at))
                 if report.status == "approved" and report.approver else None)
     document = build_document(
         kind=report.kind, series=report.series, issue_no=report.issue_no, year=report.year,

@@ -126,8 +126,8 @@ def create_app(config: Config, *, engine: Engine | None = None,
     _install_error_handlers(app, pages)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
-    from review.routes import alerts, api, archive, dashboard, drafts, inbox, items, login
+    from review.routes import alerts, api, archive, dashboard, drafts, inbox, items, login, reports
 
-    for module in (login, inbox, items, alerts, drafts, dashboard, archive, api):
+    for module in (login, inbox, items, alerts, drafts, reports, dashboard, archive, api):
         app.include_router(module.router)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -58,7 +58,7 @@ def trend_png(days: Sequence[date], series: dict[str, Sequence[int]], *, title: 
     return line_png([f"{d.month}月{d.day}日" for d in days], series, title=title)
 
 
-def line_png(labels: Sequence[str], series: dict[str, Sequence[float]], *, title: str, ylabel: str = "条数",
+def line_png(labels: Sequence[str], series: Mapping[str, Sequence[float]], *, title: str, ylabel: str = "条数",
              percent: bool = False, size: tuple[float, float] = (7.2, 3.0)) -> bytes:
     """A line chart over ``labels`` (days, hours), one line per series, as PNG bytes.
 

@@ -96,8 +96,9 @@ def _change(now: int, before: int) -> str:
 
 def _periodic_texts(f: dict[str, Any]) -> dict[str, str]:
     t, p, label = f["totals"], f["previous_totals"], f["period"]["label"]
-    overview = [f"{label}，共监测到信息{t['posts']}条，其中相关信息{t['relevant']}条（{_change(t['relevant'], p['relevant'])}），"
-                f"负面信息{t['negative']}条，负面占比{_pct(t['negative'] / t['relevant'] if t['relevant'] else 0)}，"
+    share = _pct(t["negative"] / t["relevant"] if t["relevant"] else 0)
+    overview = [f"{label}，共监测到信息{t['posts']}条，其中相关信息{t['relevant']}条"
+                f"（{_change(t['relevant'], p['relevant'])}），负面信息{t['negative']}条，负面占比{share}，"
                 f"疑似谣言{t['rumours']}条。",
                 f"本期新增预警{f['alerts']['new']}条，办结{f['alerts']['closed']}条，逾期未确认{f['alerts']['overdue']}条。"]
     answered = sum(1 for r in f["rumours"] if r["answered"])
@@ -117,10 +118,8 @@ def _periodic_texts(f: dict[str, Any]) -> dict[str, str]:
 
 def default_sections(kind: str, facts: dict[str, Any]) -> list[dict[str, str]]:
     """The first text of each section of a report of ``kind`` (alert, weekly, monthly)."""
-    if kind == "alert":
-        texts, names = _alert_texts(facts), ALERT_SECTIONS
-    else:
-        texts, names = _periodic_texts(facts), PERIODIC_SECTIONS
+    names: tuple[tuple[str, str], ...] = ALERT_SECTIONS if kind == "alert" else PERIODIC_SECTIONS
+    texts = _alert_texts(facts) if kind == "alert" else _periodic_texts(facts)
     return [{"key": key, "heading": heading, "text": texts[key]} for key, heading in names]
 
 

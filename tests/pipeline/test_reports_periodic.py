@@ -45,8 +45,8 @@ def test_weekly_report_figures_equal_the_digests(factory, make_config, clock):
     doc = read_docx(data)
     text = doc.text
     assert "舆情周报" in doc.paragraphs[:4] and "2026年第1期" in text
-    for heading in ("一、总体情况", "二、重点事件及处置", "三、谣言及澄清情况", "四、回应效果评估", "五、信息源运行情况",
-                    "六、下一步工作"):
+    for heading in ("一、总体情况", "二、重点事件及处置", "三、谣言及澄清情况", "四、回应效果评估",
+                    "五、信息源运行情况", "六、下一步工作"):
         assert heading in doc.paragraphs, heading
     assert f"其中相关信息{facts['totals']['relevant']}条" in text
     assert doc.images == 2  # volume and negative-share trends
