@@ -63,7 +63,7 @@ def _paragraph(doc: DocxDocument, text: str, *, font: str = BODY_FONT, size: flo
         p.alignment = align
     fmt = p.paragraph_format
     fmt.space_before, fmt.space_after = Pt(0), Pt(space_after)
-    fmt.line_spacing = Pt(28)  # 22 lines of text on a page, as the standard's 28.95 pt grid roughly gives
+    fmt.line_spacing = Pt(max(28, size * 1.4))  # body: 22 lines a page, near the standard's 28.95 pt grid
     if indent:
         fmt.first_line_indent = Pt(size * 2)
     _font(p.add_run(text), font, size, bold=bold, colour=colour)

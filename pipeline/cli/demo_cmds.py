@@ -46,6 +46,8 @@ def demo(
         console.print(f"  [red]crawl problem[/] {error}")
     console.print(f"  alert mails     {len(summary.mails)} in {paths.mail}")
     console.print(f"  digest          {summary.digest}")
+    for report in summary.reports:
+        console.print(f"  report          {report}")
     console.print(f"  database        {paths.database}   config {paths.config}")
     users = ", ".join(name for name, _ in summary.users)
     console.print(f"  logins          {users}; password: {summary.password}")

@@ -39,6 +39,7 @@ class DemoSummary:
     alerts_by_grade: dict[str, int] = field(default_factory=dict)
     mails: list[Path] = field(default_factory=list)
     digest: Path | None = None
+    reports: list[Path] = field(default_factory=list)
     crawl_errors: list[str] = field(default_factory=list)
     users: list[tuple[str, str]] = field(default_factory=list)
     password: str = ""
@@ -74,6 +75,8 @@ def run_demo(out: Path, *, step: Step = lambda _: None) -> tuple[DemoSummary, Co
             day = datetime.now(config.tz).date()
             summary.digest = _write_digest(factory, config, day, paths.digest(day.isoformat()))
             deliver_due(factory, config, now=utcnow())
+            step("writing the 初报 of the grade-II alert and this week's report")
+            summary.reports = _write_reports(factory, config, day, paths.root)
             step("creating demo logins")
             summary.password = demo_password(paths)
             summary.users = _ensure_users(factory, summary.password)
@@ -93,6 +96,24 @@ def _write_digest(factory: sessionmaker[Session], config: Config, day: date, pat
         result, _ = publish_digest(session, config, day, now=utcnow(), send=True)
     path.write_text(result.standalone_html(), encoding="utf-8")
     return path
+
+
+def _write_reports(factory: sessionmaker[Session], config: Config, day: date, folder: Path) -> list[Path]:
+    """The 初报 of the most severe alert (the demo raises a grade-II one) and this week's report, as Word files."""
+    from pipeline.reports import SYSTEM_AUTHOR, export_report, initial_report, periodic_report, report_filename
+
+    written = []
+    now = utcnow()
+    with transaction(factory) as session:
+        alert_id = session.scalar(select(Alert.id).order_by(Alert.grade, Alert.id).limit(1))
+        reports = [] if alert_id is None else [initial_report(session, config, alert_id, author=SYSTEM_AUTHOR,
+                                                              now=now)]
+        reports.append(periodic_report(session, config, "weekly", day, author=SYSTEM_AUTHOR, now=now))
+        for report in reports:
+            path = folder / report_filename(report)
+            path.write_bytes(export_report(session, config, report, actor=SYSTEM_AUTHOR))
+            written.append(path)
+    return written
 
 
 def _ensure_users(factory: sessionmaker[Session], password: str) -> list[tuple[str, str]]:
