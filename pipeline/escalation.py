@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from alerts.routing import find_monitor
 from pipeline.alerting import alert_view, notify
 from pipeline.config import Config
+from pipeline.exceptions import ReportTemplateError
 from pipeline.store import alerts as alert_store
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _initial_report(session: Session, config: Config, alert_id: int, *, now: dat
     report = initial_report(session, config, alert_id, author=SYSTEM_AUTHOR, now=now)
     try:
         data = export_report(session, config, report, actor=SYSTEM_AUTHOR)
-    except (OSError, ValueError) as exc:  # a broken reports.template: the escalation still goes out
+    except ReportTemplateError as exc:  # a broken reports.template: the escalation still goes out
         log.error("escalation mail without its 初报: cannot render it", extra={"alert": alert_id, "error": str(exc)})
         return []
     return [attachment(report_filename(report), data)]

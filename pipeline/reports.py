@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from docx.opc.exceptions import PackageNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +39,7 @@ from pipeline.digest import (
     sources_between,
     totals_between,
 )
-from pipeline.exceptions import NotFound
+from pipeline.exceptions import NotFound, ReportTemplateError
 from pipeline.models import Alert, Analysis, Event, Post, Report, ResponseDraft, Source
 from pipeline.store import audit, outbox
 from pipeline.store import reports as store
@@ -330,7 +331,14 @@ def render_report(config: Config, report: Report) -> bytes:
         facts=report.facts, sections=report.sections, followup_no=report.followup_no, approval=approval,
         version=report.version)
     template = config.path(config.reports.template) if config.reports.template else None
-    return render_docx(document, template=template)
+    if template is not None and not template.is_file():
+        raise ReportTemplateError(f"reports.template: {template} does not exist")
+    try:
+        return render_docx(document, template=template)
+    except (PackageNotFoundError, KeyError, ValueError) as exc:
+        if template is None:
+            raise
+        raise ReportTemplateError(f"reports.template: {template} is not a usable Word file ({exc})") from None
 
 
 def export_report(session: Session, config: Config, report: Report, *, actor: str | None) -> bytes:
