@@ -17,6 +17,7 @@ import jinja2
 
 from alerts.drafts import SHIPPED_TEMPLATES
 from alerts.grades import Grade
+from pipeline.links import safe_url
 
 MessageKind = Literal["new", "upgrade", "escalation", "followup"]
 GRADE_HEX = {"I": "#d32f2f", "II": "#f57c00", "III": "#f9a825", "IV": "#1976d2"}
@@ -39,6 +40,11 @@ class PostView:
     url: str
     source: str
     published_at: datetime | None = None
+
+    @property
+    def link(self) -> str | None:
+        """The post's URL if it is safe to make a link of (http/https), else None."""
+        return safe_url(self.url)
 
     @property
     def excerpt(self) -> str:
@@ -135,7 +141,7 @@ def render_alert_message(view: AlertView) -> Message:
         "due_at": view.due_at.isoformat(), "monitor": view.monitor, "post_count": view.post_count,
         "source_count": view.source_count, "negative_share": round(view.negative_share, 3),
         "reasons": list(view.reasons), "url": view.review_url,
-        "posts": [{"title": p.title, "url": p.url, "source": p.source} for p in view.posts],
+        "posts": [{"title": p.title, "url": p.link, "source": p.source} for p in view.posts],
     }
     return Message(
         subject=subject,

@@ -2,13 +2,15 @@
 
 Alerts move new → acknowledged → responding → closed (closing is allowed from any
 open status). Drafts move draft → reviewed → approved: the reviewer and the approver
-must be two different people, neither of them the author (稿件审核层层把关). Editing
-a draft's text sends it back to ``draft``. Pure logic: callers persist the result.
+must be two different people, neither of them a writer: whoever started the draft or
+wrote any version of it (稿件审核层层把关). Editing a draft's text sends it back to
+``draft`` and adds the editor to its writers. This is the one place the rule lives; the
+web forms and the API both go through it. Pure logic: callers persist the result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 ALERT_STATUSES = ("new", "acknowledged", "responding", "closed")
@@ -43,6 +45,11 @@ class DraftState:
     reviewer: str | None = None
     approver: str | None = None
     version: int = 1
+    writers: frozenset[str] = field(default_factory=frozenset)  # every editor; the author is added below
+
+    def __post_init__(self) -> None:
+        if self.author is not None and self.author not in self.writers:
+            object.__setattr__(self, "writers", self.writers | {self.author})
 
 
 def apply_draft_action(state: DraftState, action: DraftAction, actor: str) -> DraftState:
@@ -50,18 +57,23 @@ def apply_draft_action(state: DraftState, action: DraftAction, actor: str) -> Dr
     if state.status == "approved":
         raise WorkflowError("the draft is approved already; start a new draft to change it")
     if action == "edit":
-        return DraftState(status="draft", author=state.author or actor, version=state.version + 1)
+        return DraftState(status="draft", author=state.author or actor, version=state.version + 1,
+                          writers=state.writers | {actor})
     if action == "review":
         if state.status != "draft":
             raise WorkflowError("only a draft can be reviewed")
         if actor == state.author:
             raise WorkflowError("the author cannot review their own draft")
+        if actor in state.writers:
+            raise WorkflowError("you wrote a version of this draft, so you cannot review it")
         return replace(state, status="reviewed", reviewer=actor)
     if action == "approve":
         if state.status != "reviewed":
             raise WorkflowError("a draft must be reviewed before it is approved")
         if actor == state.author:
             raise WorkflowError("the author cannot approve their own draft")
+        if actor in state.writers:
+            raise WorkflowError("you wrote a version of this draft, so you cannot approve it")
         if actor == state.reviewer:
             raise WorkflowError("the reviewer cannot also approve; a second person must approve")
         return replace(state, status="approved", approver=actor)

@@ -1,4 +1,5 @@
-"""Downloader middlewares: denied URLs, retries with back-off, conditional GETs, encodings."""
+"""Downloader middlewares: denied URLs, origin and address checks, retries with back-off,
+conditional GETs, encodings. Every request passes the first two, robots.txt included."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from scrapy.utils.defer import deferred_to_future
 from twisted.internet.task import deferLater
 
 from crawlers.extract.encoding import choose_encoding
+from crawlers.origins import OriginPolicy
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +37,38 @@ class DenyUrlsMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if request.url.endswith("/robots.txt"):
-            return
         if not request.url.startswith(("http://", "https://")) or any(p.search(request.url) for p in self.patterns):
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("yuqing/denied")
             raise DeniedUrl(f"denied by crawl.deny_url_patterns: {request.url}")
+
+
+class OriginMiddleware:
+    """Keep a crawl on its source's origin (scheme, host, port; plus any ``allowed_domains``) and
+    off loopback, private, link-local and multicast addresses (`crawlers.origins`). Redirects
+    come back through here as new requests, so they are checked too."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.policy = OriginPolicy(settings.getlist("YUQING_START_URLS"), settings.getlist("YUQING_ALLOWED_DOMAINS"),
+                                   allow_private=settings.getbool("YUQING_ALLOW_PRIVATE"))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def _refuse(self, reason: str, url: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"yuqing/dropped/{reason}")
+        log.info("not fetched (%s): %s", reason, url)
+        raise DeniedUrl(f"{reason}: {url}")
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if not self.policy.same_site(request.url):
+            self._refuse("offsite", request.url)
+        if not await self.policy.public_enough(request.url):
+            self._refuse("private_address", request.url)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -23,6 +23,7 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.DenyUrlsMiddleware": 40,
+    "crawlers.middlewares.OriginMiddleware": 45,
     "crawlers.middlewares.EncodingMiddleware": 120,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
@@ -69,6 +70,9 @@ def build_settings(config: Config, source: SourceConfig, *, stats_file: Path | N
         "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
         "EXTENSIONS": {"crawlers.stats.StatsFile": 500},
         "YUQING_DENY_PATTERNS": list(crawl.deny_url_patterns),
+        "YUQING_START_URLS": list(source.start_urls),
+        "YUQING_ALLOWED_DOMAINS": list(source.allowed_domains),
+        "YUQING_ALLOW_PRIVATE": source.allow_private,
         "YUQING_ENCODING": source.encoding,
         "YUQING_BATCH_SIZE": BATCH_SIZE,
         "YUQING_FLUSH_SECONDS": 5.0,

@@ -42,6 +42,7 @@ from nlp.models import MODEL_NAMES
 from nlp.models.base import LinearModel
 from nlp.models.space import FeatureSpace
 from nlp.rules import TopicMatcher
+from nlp.stories import StoryIndex, story_terms
 from nlp.tokenize import normalize_for_match, tokenize
 from nlp.train import DEFAULT_MODELS_DIR, load_space
 
@@ -80,6 +81,7 @@ class Analysis:
     dup_key: str | None = None
     content_words: tuple[str, ...] = field(default=(), repr=False)
     signature: np.ndarray | None = field(default=None, repr=False)  # MinHash of the content words
+    story_terms: np.ndarray | None = field(default=None, repr=False)  # nlp.stories.story_terms
 
     @property
     def word_count(self) -> int:
@@ -127,7 +129,7 @@ class Analyzer:
         self.matcher = matcher
         self.models_dir = models_dir
         self.relevance_threshold = relevance_threshold
-        self.events = events if events is not None else EventClusterer()
+        self.events = events if events is not None else EventClusterer(stories=StoryIndex())
         self._space: FeatureSpace | None = None
         self._models: dict[str, LinearModel] = {}
         self.model_version = ""
@@ -186,7 +188,8 @@ class Analyzer:
         if len(sigs) != len(results):
             raise ValueError("assign_events needs the signatures analyze() computed")
         assignments = self.events.add_batch([p.id for p in chosen], sigs, [r.word_count for r in results],
-                                            [self._time(p) for p in chosen], [p.thread for p in chosen])
+                                            [self._time(p) for p in chosen], [p.thread for p in chosen],
+                                            [r.story_terms for r in results])
         for result, assignment in zip(results, assignments, strict=True):
             result.event_key = assignment.event_key
             result.dup_key = assignment.dup_key
@@ -252,6 +255,8 @@ class Analyzer:
                     is_relevant=rel[i] >= self.relevance_threshold,
                     content_words=contents[i],
                     signature=sigs[i],
+                    story_terms=story_terms(contents[i], [w for w in contents[i] if w in titles[i]]
+                                            if titles[i] else ()),
                 )
             )
         return out

@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nlp.dedup import WindowedLSH, signatures
+from nlp.stories import StoryIndex, story_terms
 
 MIN_WORDS_FOR_EVENT = 4  # posts with fewer content words only join events as near-duplicates
 HEAT_HALF_LIFE_H = 24.0
@@ -57,9 +58,13 @@ class EventClusterer:
         dup_threshold: float = 0.7,
         window: timedelta = timedelta(days=7),
         max_items: int = 200_000,
+        stories: StoryIndex | None = None,
     ) -> None:
         self.dup_threshold = dup_threshold
         self.lsh = WindowedLSH(threshold, window, max_items)
+        # Story linking over TF-IDF of content words (nlp.stories); None: copies and close
+        # paraphrases only, as before stories existed.
+        self.stories = stories
         # A caller's bookmark in a shared, ordered log of assigned posts (pipeline.event_sync keeps
         # several workers' clusterers in step with it); None: this clusterer is not synced to one.
         self.applied_seq: int | None = None
@@ -90,26 +95,34 @@ class EventClusterer:
 
     def empty_copy(self) -> EventClusterer:
         """A new, empty clusterer with the same thresholds, window and size limit."""
-        return EventClusterer(self.lsh.threshold, self.dup_threshold, self.lsh.window, self.lsh.max_items)
+        stories = None
+        if self.stories is not None:
+            s = self.stories
+            stories = StoryIndex(s.threshold, s.window, s.max_stories, s._table)
+        return EventClusterer(self.lsh.threshold, self.dup_threshold, self.lsh.window, self.lsh.max_items, stories)
 
     def add(self, post_id: Hashable, sig: np.ndarray, n_words: int, when: datetime,
-            thread: str | None = None) -> EventAssignment:
-        """Assign one post, given its MinHash signature (:func:`nlp.dedup.signatures`) and,
-        for forum posts, its thread (posts of a known thread join the thread's event)."""
-        return self.add_batch([post_id], np.atleast_2d(sig), [n_words], [when], [thread])[0]
+            thread: str | None = None, terms: np.ndarray | None = None) -> EventAssignment:
+        """Assign one post, given its MinHash signature (:func:`nlp.dedup.signatures`), for forum
+        posts its thread (posts of a known thread join the thread's event) and, for story linking,
+        its :func:`nlp.stories.story_terms`."""
+        return self.add_batch([post_id], np.atleast_2d(sig), [n_words], [when], [thread],
+                              None if terms is None else [terms])[0]
 
     def add_batch(self, post_ids: Sequence[Hashable], sigs: np.ndarray, n_words: Sequence[int],
-                  times: Sequence[datetime], threads: Sequence[str | None] | None = None
-                  ) -> list[EventAssignment]:
+                  times: Sequence[datetime], threads: Sequence[str | None] | None = None,
+                  terms: Sequence[np.ndarray | None] | None = None) -> list[EventAssignment]:
         """Assign posts in the given order; each sees the ones before it. The result does not
-        depend on how a sequence of posts is split into batches."""
+        depend on how a sequence of posts is split into batches. ``terms`` (per post, or None)
+        are the posts' story terms; without them a post is not linked to a story."""
         indexed = [i for i, n in enumerate(n_words) if n]
         similar: dict[int, list[tuple[Hashable, float]]] = {}
         if indexed:
             found = self.lsh.add_many([post_ids[i] for i in indexed], sigs[indexed], [times[i] for i in indexed])
             similar = dict(zip(indexed, found, strict=True))
         ths = threads if threads is not None else [None] * len(post_ids)
-        done = [self._assign(pid, similar.get(i, []), n_words[i], times[i], ths[i])
+        tms = terms if terms is not None else [None] * len(post_ids)
+        done = [self._assign(pid, similar.get(i, []), n_words[i], times[i], ths[i], tms[i])
                 for i, pid in enumerate(post_ids)]
         limit = self.lsh.max_items + self.lsh.max_items // 4
         if len(self.event_of) > limit or len(self.thread_event) > limit:
@@ -117,7 +130,7 @@ class EventClusterer:
         return done
 
     def _assign(self, post_id: Hashable, cands: list[tuple[Hashable, float]], n_words: int, when: datetime,
-                thread: str | None) -> EventAssignment:
+                thread: str | None, terms: np.ndarray | None = None) -> EventAssignment:
         if self.latest is None or when > self.latest:
             self.latest = when
         self.added += 1
@@ -128,6 +141,9 @@ class EventClusterer:
             event = event or self.event_of.get(cands[0][0])
         elif event is None and n_words >= MIN_WORDS_FOR_EVENT:
             event = next((self.event_of[k] for k, _j in cands if k in self.long and k in self.event_of), None)
+        stories = self.stories if terms is not None else None
+        if event is None and stories is not None:
+            event = stories.match(terms, when)  # type: ignore[arg-type]
         is_new = event is None
         if event is None:
             event = f"E{post_id}"
@@ -139,6 +155,8 @@ class EventClusterer:
         if thread is not None:
             last = self.thread_event.get(thread, (event, when, 0))[1]
             self.thread_event[thread] = (event, max(last, when), self.added)
+        if stories is not None:
+            stories.add(event, terms, when)  # type: ignore[arg-type]
         if n_words >= MIN_WORDS_FOR_EVENT:
             self.long.add(post_id)
         else:
@@ -163,14 +181,16 @@ class EventClusterer:
 
     def add_words(self, post_id: Hashable, words: Sequence[str], when: datetime) -> EventAssignment:
         """Convenience: assign one post from its content words."""
-        return self.add(post_id, signatures([words])[0], len(set(words)), when)
+        return self.add(post_id, signatures([words])[0], len(set(words)), when,
+                        terms=story_terms(words) if self.stories is not None else None)
 
     def rebuild(self, posts: Iterable[ReplayPost]) -> dict[Hashable, EventAssignment]:
         """Replay recent posts ``(post_id, content words, time[, thread])`` in time order (after a restart)."""
         ordered = sorted(posts, key=lambda p: (p[2], str(p[0])))
         sigs = signatures([p[1] for p in ordered])
+        terms = [story_terms(p[1]) for p in ordered] if self.stories is not None else None
         done = self.add_batch([p[0] for p in ordered], sigs, [len(set(p[1])) for p in ordered],
-                              [p[2] for p in ordered], [p[3] if len(p) > 3 else None for p in ordered])
+                              [p[2] for p in ordered], [p[3] if len(p) > 3 else None for p in ordered], terms)
         return {p[0]: a for p, a in zip(ordered, done, strict=True)}
 
     def __len__(self) -> int:

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from alerts.grades import Grade
 from nlp.categories import Category
-from pipeline.config_types import CronExpr, Duration, HttpUrl, SecretValue, Strict, TimeZoneName
+from pipeline.config_types import CronExpr, Duration, HttpUrl, IPNetworkText, SecretValue, Strict, TimeZoneName
 
 
 class StorageConfig(Strict):
@@ -61,7 +61,10 @@ class SourceConfig(Strict):
     kind: SourceKind
     enabled: bool = True
     start_urls: list[HttpUrl] = Field(default_factory=list)
-    allowed_domains: list[str] = Field(default_factory=list)
+    allowed_domains: list[str] = Field(default_factory=list, description="more domains links may lead to "
+                                       "(default: only the start URLs' own origins)")
+    allow_private: bool = Field(False, description="may fetch loopback/private/link-local addresses (an intranet "
+                                "site); a start URL on such an address allows its own kind anyway")
     every: Duration | None = None
     cron: CronExpr = None
     encoding: Encoding = "auto"
@@ -254,10 +257,20 @@ class ReviewConfig(Strict):
     secret_key: SecretValue | None = Field(None, description="signs session cookies; random per start if unset")
     session_hours: float = Field(12, gt=0)
     login_attempts_per_minute: int = Field(5, ge=1)
-    base_url: str | None = Field(None, description="public URL of the app, used in mail links")
+    base_url: HttpUrl | None = Field(None, description="public URL of the app, used in mail links; https "
+                                     "here makes the session cookie Secure")
     inbox_days: int = Field(7, ge=1, le=3650, description="the inbox shows this many recent days unless a date "
                             "range is chosen")
-    https_only: bool = Field(False, description="mark the session cookie Secure (behind an https proxy)")
+    https_only: bool = Field(False, description="mark the session cookie Secure even when base_url is not https")
+    login_attempts_per_client: int = Field(30, ge=1, description="failed logins per minute from one client "
+                                           "address before it must wait")
+    trusted_proxies: list[IPNetworkText] = Field(default_factory=list, description="addresses of reverse proxies "
+                                                 "whose X-Forwarded-For names the client (IPs or CIDR networks)")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Mark the session cookie Secure: forced, or the app's public URL is https."""
+        return self.https_only or (self.base_url or "").lower().startswith("https://")
 
 
 class ProcessConfig(Strict):
@@ -268,6 +281,10 @@ class ProcessConfig(Strict):
                                   "is redone by another after this (must exceed a batch's processing time)")
     event_index_posts: int = Field(50_000, ge=1000, description="recent posts a worker keeps in memory to "
                                    "join new posts to their events (about 1.3 KB each)")
+    story_threshold: float = Field(0.35, ge=0, le=1, description="cosine similarity (TF-IDF of content words, "
+                                   "names and places weigh more) at which a post told in other words joins a "
+                                   "story's event; 0 turns story linking off (only copies and close "
+                                   "paraphrases merge)")
 
 
 class RetentionConfig(Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from typing import Annotated, Any
@@ -72,7 +73,16 @@ def _check_http_url(value: str) -> str:
     return value
 
 
+def _check_network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/24)") from exc
+    return value.strip()
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+IPNetworkText = Annotated[str, AfterValidator(_check_network)]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 CronExpr = Annotated[str | None, AfterValidator(_check_cron)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from nlp.analyze import Analysis as NlpAnalysis
 from nlp.analyze import Analyzer, PostInput
 from nlp.dedup import NUM_PERM, signatures
+from nlp.stories import TERM_DTYPE, story_terms
 from nlp.tokenize import tokenize
 from pipeline.db import transaction, upsert_into
 from pipeline.events import link_events
@@ -84,28 +85,29 @@ def sync_index(session: Session, analyzer: Analyzer, ticket: int, *, now: dateti
 def _apply(session: Session, analyzer: Analyzer, rows: Sequence[StoredPost]) -> None:
     """Add stored posts to the index; a post without a stored signature is segmented again."""
     missing = [pid for pid, sig, *_ in rows if sig is None]
-    computed: dict[int, tuple[np.ndarray, int]] = {}
+    computed: dict[int, tuple[np.ndarray, int, np.ndarray]] = {}
     if missing:
         texts = {pid: text for pid, text in session.execute(
             select(Post.id, func.coalesce(Post.title, "") + "\n" + func.coalesce(Post.text, ""))
             .where(Post.id.in_(missing)))}
         words = [tokenize(texts.get(pid, "")).content for pid in missing]
         for pid, sig, w in zip(missing, signatures(words), words, strict=True):
-            computed[pid] = (sig, len(set(w)))
-    ids, sigs, counts, times, threads = [], [], [], [], []
+            computed[pid] = (sig, len(set(w)), story_terms(w))
+    ids, sigs, counts, times, threads, terms = [], [], [], [], [], []
     for pid, blob, word_count, published, fetched, thread in rows:
         if blob is None:
-            sig, word_count = computed[pid]
+            sig, word_count, post_terms = computed[pid]
         else:
-            sig = np.frombuffer(blob, dtype=SIGNATURE_DTYPE)
+            sig, post_terms = split_blob(blob)
         when = published or fetched
         ids.append(pid)
         sigs.append(sig)
         counts.append(int(word_count or 0))
         times.append(when if when.tzinfo else when.replace(tzinfo=UTC))
         threads.append(thread)
+        terms.append(post_terms)
     analyzer.events.add_batch(ids, np.stack(sigs).astype(np.uint32, copy=False).reshape(-1, NUM_PERM),
-                              counts, times, threads)
+                              counts, times, threads, terms)
 
 
 def assign_in_step(factory: sessionmaker[Session], analyzer: Analyzer, *, worker: str,
@@ -164,6 +166,18 @@ def _assign_and_stamp(session: Session, analyzer: Analyzer, ticket: int, results
 
 
 def _signature_bytes(result: NlpAnalysis) -> bytes:
+    """The stored blob: the MinHash signature, then the post's story terms (nlp.stories), so other
+    workers link the post to the same story without segmenting it again."""
     if result.signature is None:
         raise ValueError(f"post {result.post_id}: analysis without a signature")
-    return np.asarray(result.signature, dtype=SIGNATURE_DTYPE).tobytes()
+    blob = np.asarray(result.signature, dtype=SIGNATURE_DTYPE).tobytes()
+    if result.story_terms is not None:
+        blob += np.asarray(result.story_terms, dtype=TERM_DTYPE).tobytes()
+    return blob
+
+
+def split_blob(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A stored blob's signature and story terms (none in blobs written before stories existed)."""
+    sig_len = NUM_PERM * SIGNATURE_DTYPE.itemsize
+    return (np.frombuffer(blob[:sig_len], dtype=SIGNATURE_DTYPE),
+            np.frombuffer(blob[sig_len:], dtype=TERM_DTYPE))

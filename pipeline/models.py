@@ -365,6 +365,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(512))
     role: Mapped[str] = mapped_column(String(16))  # analyst monitor approver admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # in every session cookie and checked on every request: bumping it ends all of the user's sessions
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

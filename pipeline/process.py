@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from nlp.analyze import Analysis as NlpAnalysis
 from nlp.analyze import Analyzer, PostInput
 from nlp.events import EventClusterer
+from nlp.stories import STORY_WINDOW, StoryIndex
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.event_sync import assign_in_step, sync_index, take_ticket
@@ -59,7 +60,11 @@ def worker_id() -> str:
 def load_analyzer(config: Config) -> Analyzer:
     """The NLP analyzer for this config (topics, models, event window). Models load lazily."""
     models_dir = config.path(config.nlp.models_dir) if config.nlp.models_dir else None
-    events = EventClusterer(window=config.process.event_window, max_items=config.process.event_index_posts)
+    stories = (StoryIndex(config.process.story_threshold, min(config.process.event_window, STORY_WINDOW),
+                          max_stories=max(1000, config.process.event_index_posts // 5))
+               if config.process.story_threshold > 0 else None)
+    events = EventClusterer(window=config.process.event_window, max_items=config.process.event_index_posts,
+                            stories=stories)
     return Analyzer.load(config.topics, models_dir, relevance_threshold=config.nlp.relevance_threshold,
                          events=events)
 

@@ -27,8 +27,11 @@ from pipeline.db import engine_from_config, session_factory
 from pipeline.exceptions import NotFound
 from pipeline.models import utcnow
 from pipeline.store.review_actions import ActionRefused
-from review.auth import CsrfRejected, Forbidden, LoginRateLimiter, LoginRequired, Viewer
+from review.auth import CsrfRejected, Forbidden, LoginRequired, Viewer
+from review.client_address import trusted_networks
+from review.params import OutOfRange
 from review.rendering import Pages
+from review.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -75,11 +78,15 @@ def _install_error_handlers(app: FastAPI, pages: Pages) -> None:
     async def refused(request: Request, exc: Exception) -> Response:
         return page(request, 409, str(exc))
 
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        return page(request, 422, str(exc))
+
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(CsrfRejected, csrf)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(ActionRefused, refused)
+    app.add_exception_handler(OutOfRange, out_of_range)
 
 
 def create_app(config: Config, *, engine: Engine | None = None,
@@ -105,12 +112,14 @@ def create_app(config: Config, *, engine: Engine | None = None,
     app.state.pages = pages
     app.state.clock = now
     limiter_args: dict[str, Any] = {"clock": login_clock} if login_clock else {}
-    app.state.login_limiter = LoginRateLimiter(config.review.login_attempts_per_minute, **limiter_args)
+    app.state.login_throttle = LoginThrottle(config.review.login_attempts_per_minute,
+                                             config.review.login_attempts_per_client, **limiter_args)
+    app.state.trusted_proxies = trusted_networks(config.review.trusted_proxies)
 
     secret = config.review.secret_key.get_secret_value() if config.review.secret_key else secrets.token_urlsafe(48)
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
                        max_age=int(config.review.session_hours * 3600), same_site="lax",
-                       https_only=config.review.https_only)
+                       https_only=config.review.secure_cookies)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -1,9 +1,10 @@
-"""Who is asking, and may they: sessions, roles, CSRF tokens and login rate limiting.
+"""Who is asking, and may they: sessions, roles and CSRF tokens (login throttling: `review.throttle`).
 
 The session is a signed cookie (Starlette's SessionMiddleware: HttpOnly, SameSite=Lax,
-expiring after ``review.session_hours``) holding only the user's name and a CSRF token.
-The user's role and active flag are read from the database on every request, so a
-deactivated login stops working at once. Every unsafe request must carry the session's
+Secure over https, expiring after ``review.session_hours``) holding only the user's name,
+their session version and a CSRF token. The user's role, active flag and session version
+are read from the database on every request, so logout, a password change or disabling
+the user ends their sessions at once (`pipeline.store.users`). Every unsafe request must carry the session's
 CSRF token, in the ``csrf_token`` form field or the ``X-CSRF-Token`` header.
 """
 
@@ -11,9 +12,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
@@ -99,10 +97,11 @@ async def check_csrf(request: Request) -> None:
 
 def current_user(request: Request, session: Session = Depends(db_session)) -> Viewer:
     name = request.session.get("user")
-    if not isinstance(name, str):
+    version = request.session.get("sv")
+    if not isinstance(name, str) or not isinstance(version, int):
         raise LoginRequired()
     user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
-    if user is None:
+    if user is None or user.session_version != version:
         request.session.clear()
         raise LoginRequired()
     return Viewer(name=user.name, role=user.role, csrf_token=csrf_token(request))
@@ -119,37 +118,3 @@ def require(permission: str) -> Callable[..., Awaitable[Viewer]]:
         return viewer
 
     return dependency
-
-
-class LoginRateLimiter:
-    """At most ``per_minute`` login attempts per client address and per user name in 60 s.
-
-    In memory, per process: enough for one `yuqing serve`; behind several workers each
-    keeps its own window. ``clock`` is injectable so tests never sleep.
-    """
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.clock = clock
-        self._attempts: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allow(self, *keys: str) -> bool:
-        """Record an attempt under each key; False if any key is over its budget."""
-        now = self.clock()
-        with self._lock:
-            ok = True
-            for key in keys:
-                window = self._attempts[key]
-                while window and now - window[0] >= 60:
-                    window.popleft()
-                if len(window) >= self.per_minute:
-                    ok = False
-            if ok:
-                for key in keys:
-                    self._attempts[key].append(now)
-            return ok
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._attempts.pop(key, None)

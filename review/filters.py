@@ -1,7 +1,8 @@
 """The inbox filter from a request's query string, shared by the page, the CSV export and the API.
 
 Values are kept as strings and bound as parameters by the store; anything that does not
-parse (a bad date, a page that is not a number) is ignored rather than refused. With no
+parse (a bad date, a page that is not a number) is ignored rather than refused; a page
+number out of range is refused (422, `review.params`). With no
 ``since``/``until`` in the query, the inbox shows the last ``review.inbox_days`` days; an
 empty ``since=`` means "from the beginning".
 """
@@ -14,6 +15,7 @@ from starlette.datastructures import QueryParams
 
 from pipeline.config import Config
 from pipeline.store.inbox import InboxFilter
+from review.params import MAX_PAGE, bounded_int
 
 TEXT_PARAMS = ("topic", "category", "grade", "status", "source", "q", "sort")
 MAX_TEXT = 200
@@ -26,13 +28,6 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value else default
-    except ValueError:
-        return default
-
-
 def inbox_filter(params: QueryParams, config: Config, now: datetime, *, per_page: int = 50) -> InboxFilter:
     text = {name: (params.get(name) or "")[:MAX_TEXT] for name in TEXT_PARAMS}
     if "since" in params or "until" in params:
@@ -42,7 +37,8 @@ def inbox_filter(params: QueryParams, config: Config, now: datetime, *, per_page
     return InboxFilter(
         topic=text["topic"], category=text["category"], grade=text["grade"], status=text["status"],
         source=text["source"], q=text["q"], sort=text["sort"] or "time", since=since, until=until,
-        page=_int(params.get("page"), 1), per_page=_int(params.get("per_page"), per_page),
+        page=bounded_int(params.get("page"), 1, name="page", high=MAX_PAGE),
+        per_page=bounded_int(params.get("per_page"), per_page, name="per_page"),
     ).normalised()
 
 

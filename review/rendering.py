@@ -2,7 +2,8 @@
 
 Crawled text is hostile. Everything is escaped by Jinja2's autoescape; the only
 `Markup` built here is `highlight`, which escapes each piece of text before it inserts
-``<mark>`` at the matched positions. Links from posts are shown only for http(s) URLs.
+``<mark>`` at the matched positions. Links from posts are shown only for http(s) URLs
+(`pipeline.links.safe_url`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -21,6 +22,7 @@ from starlette.responses import HTMLResponse
 
 from alerts.grades import Grade
 from nlp.categories import CATEGORY_NAMES_ZH, Category
+from pipeline.links import safe_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -34,19 +36,6 @@ ROLE_ZH = {"analyst": "分析员", "monitor": "监测员", "approver": "审批�
 LABEL_FIELD_ZH = {"verdict": "判定", "relevance": "相关性", "rumour": "谣言", "sentiment": "情感",
                   "category": "类别"}
 VERDICT_ZH = {"confirmed": "确认", "false_positive": "误报"}
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is http(s) with a host, else None (no ``javascript:``, ``data:`` ...)."""
-    if not url:
-        return None
-    text = url.strip()
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    if any(ch in text for ch in "\x00\r\n\t <>\"'`"):
-        return None
-    return text
 
 
 def highlight(text: str, spans: Iterable[tuple[int, int, str]]) -> Markup:

@@ -15,6 +15,7 @@ from crawlers.extract.text import html_text
 from crawlers.items import PostItem
 from crawlers.spiders.base import YuqingSpider
 from crawlers.urls import canonical_url
+from pipeline.links import is_http_url
 
 
 def _entry_time(entry: Any) -> datetime | None:
@@ -47,6 +48,10 @@ class FeedSpider(YuqingSpider):
             return
         entries = [e for e in feed.entries if e.get("link")]
         self.count("items_seen", len(entries))
+        linked = [e for e in entries if is_http_url(response.urljoin(e["link"]))]
+        if len(linked) < len(entries):  # javascript:, data:, mailto: ... are never stored or fetched
+            self.count("dropped/bad_scheme", len(entries) - len(linked))
+        entries = linked
         if self.source.follow:
             wanted = set(self.unknown(response.urljoin(e["link"]) for e in entries))
         for entry in entries:

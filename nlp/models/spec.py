@@ -27,6 +27,12 @@ class ModelSpec:
     # After the validation metrics are taken, fit the shipped model again on train + validation data
     # (where the learning curve is still steep; the card says so and keeps the train-only metrics).
     refit_on_validation: bool = False
+    # Calibrate the probabilities on out-of-fold scores of the training data (Platt scaling for
+    # binary models, a temperature for multi-class ones), folded into the linear weights.
+    calibrate: bool = False
+    # The default data needs the shared training data folder (../shared/data); False: it ships
+    # with the package (the annotated corpus, nlp.corpus).
+    needs_shared_data: bool = True
 
 
 def parse_binary(raw: Any) -> str:

@@ -26,6 +26,8 @@ def serve_app(config: Config, *, host: str | None = None, port: int | None = Non
     try:
         require_current(engine)
         app = create_app(config, engine=engine)
+        # no proxy-header rewriting: the app sees the TCP peer and believes X-Forwarded-For only
+        # from review.trusted_proxies (review.client_address)
         uvicorn.run(app, host=host or config.review.host, port=port or config.review.port, log_level="info",
                     proxy_headers=False)
     finally:

@@ -1,9 +1,8 @@
-"""Set-up commands: init, check-config, db upgrade, user add."""
+"""Set-up commands: init, check-config, db upgrade, user add (the other user commands: `user_cmds`)."""
 
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from pipeline.cli import user_cmds
 from pipeline.cli.context import console, database, fail, state
 from pipeline.config import STARTER_CONFIG, Config, format_duration, load_config
 from pipeline.exceptions import YuqingError
@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db, name="db")
     user = typer.Typer(help="Logins for the review app.", no_args_is_help=True)
     user.command("add")(user_add)
+    user_cmds.register(user)
     app.add_typer(user, name="user")
 
 
@@ -114,15 +115,12 @@ def user_add(
 
     if role not in ROLES:
         raise fail(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = user_cmds.read_password(password_stdin)
     config = state(ctx).config()
     with database(config) as (_, factory):
         try:
             with transaction(factory) as session:
-                add_user(session, name, role, password)
+                add_user(session, name, role, password, actor=user_cmds.CLI_ACTOR)
         except YuqingError as exc:
             raise fail(str(exc)) from None
     console.print(f"user {name} ({role}) created")

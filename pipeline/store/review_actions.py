@@ -141,9 +141,21 @@ def _check_version(draft: ResponseDraft, version: int | None) -> None:
         raise ActionRefused(f"回应稿已被修改（现为第 {draft.version} 版，你看到的是第 {version} 版），请刷新后再操作")
 
 
-def _apply(draft: ResponseDraft, action: DraftAction, actor: str) -> DraftState:
+WRITING_ACTIONS = ("create", "edit")
+
+
+def draft_writers(session: Session, draft: ResponseDraft) -> list[str]:
+    """Everyone who started the draft or wrote a version of it, in the order they first wrote."""
+    actors = session.scalars(select(DraftRevision.actor).where(DraftRevision.draft_id == draft.id,
+                                                               DraftRevision.action.in_(WRITING_ACTIONS))
+                             .order_by(DraftRevision.id))
+    return list(dict.fromkeys(a for a in [draft.author, *actors] if a))
+
+
+def _apply(session: Session, draft: ResponseDraft, action: DraftAction, actor: str) -> DraftState:
     state = DraftState(status=draft.status, author=draft.author, reviewer=draft.reviewer,  # type: ignore[arg-type]
-                       approver=draft.approver, version=draft.version)
+                       approver=draft.approver, version=draft.version,
+                       writers=frozenset(draft_writers(session, draft)))
     try:
         return apply_draft_action(state, action, actor)
     except WorkflowError as exc:
@@ -162,7 +174,7 @@ def edit_draft(session: Session, draft_id: int, body: str, *, actor: str, versio
         raise ActionRefused(f"回应稿超过 {MAX_DRAFT_CHARS} 字")
     if body == draft.body:
         raise ActionRefused("内容没有变化")
-    state = _apply(draft, "edit", actor)
+    state = _apply(session, draft, "edit", actor)
     draft.body, draft.status, draft.version = body, state.status, state.version
     draft.author, draft.reviewer, draft.approver = state.author, None, None
     _revise(session, draft, "edit", actor, now or utcnow())
@@ -194,7 +206,7 @@ def review_draft(session: Session, draft_id: int, *, actor: str, version: int | 
     _check_version(draft, version)
     if draft.status == "draft" and not submitted(session, draft):
         raise ActionRefused("回应稿尚未提交审核")
-    state = _apply(draft, "review", actor)
+    state = _apply(session, draft, "review", actor)
     draft.status, draft.reviewer = state.status, state.reviewer
     _revise(session, draft, "review", actor, now or utcnow())
     return draft
@@ -204,7 +216,7 @@ def approve_draft(session: Session, draft_id: int, *, actor: str, version: int |
                   now: datetime | None = None) -> ResponseDraft:
     draft = get_draft(session, draft_id)
     _check_version(draft, version)
-    state = _apply(draft, "approve", actor)
+    state = _apply(session, draft, "approve", actor)
     draft.status, draft.approver = state.status, state.approver
     _revise(session, draft, "approve", actor, now or utcnow())
     log.info("draft approved", extra={"draft": draft.id, "approver": actor, "author": draft.author})

@@ -11,6 +11,7 @@ from pipeline.store.alert_views import active_user_names, alert_posts, get_alert
 from pipeline.store.reports import alert_reports
 from pipeline.store.review_actions import assign_alert, list_drafts_for_alert, move_alert
 from review.auth import Viewer, db_session, require
+from review.params import RowId
 
 router = APIRouter()
 
@@ -23,7 +24,7 @@ def alert_list(request: Request, status: str = "open", viewer: Viewer = Depends(
 
 
 @router.get("/alerts/{alert_id}", include_in_schema=False)
-def alert_page(alert_id: int, request: Request, viewer: Viewer = Depends(require("view")),
+def alert_page(alert_id: RowId, request: Request, viewer: Viewer = Depends(require("view")),
                session: Session = Depends(db_session)) -> Response:
     alert = get_alert(session, alert_id)
     context = {"viewer": viewer, "alert": alert, "posts": alert_posts(session, alert),
@@ -35,7 +36,7 @@ def alert_page(alert_id: int, request: Request, viewer: Viewer = Depends(require
 
 
 @router.post("/alerts/{alert_id}/status", include_in_schema=False)
-def change_status(alert_id: int, request: Request, status: str = Form(...),
+def change_status(alert_id: RowId, request: Request, status: str = Form(...),
                   viewer: Viewer = Depends(require("alert")), session: Session = Depends(db_session)) -> Response:
     move_alert(session, alert_id, status, actor=viewer.name, now=request.app.state.clock())
     session.commit()
@@ -43,7 +44,7 @@ def change_status(alert_id: int, request: Request, status: str = Form(...),
 
 
 @router.post("/alerts/{alert_id}/assign", include_in_schema=False)
-def assign(alert_id: int, assignee: str = Form(""), viewer: Viewer = Depends(require("alert")),
+def assign(alert_id: RowId, assignee: str = Form(""), viewer: Viewer = Depends(require("alert")),
            session: Session = Depends(db_session)) -> Response:
     assign_alert(session, alert_id, assignee.strip() or None, actor=viewer.name)
     session.commit()

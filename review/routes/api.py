@@ -24,6 +24,7 @@ from pipeline.store.review_actions import (
     approve_draft,
     assign_alert,
     draft_history,
+    draft_writers,
     edit_draft,
     get_draft,
     move_alert,
@@ -34,6 +35,7 @@ from pipeline.store.review_actions import (
 from pipeline.store.sources import source_health
 from review.auth import Forbidden, Viewer, db_session, require
 from review.filters import inbox_filter
+from review.params import MAX_ID, RowId
 from review.rendering import safe_url
 from review.routes.dashboard import dashboard_data
 
@@ -159,11 +161,12 @@ class DraftOut(BaseModel):
     author: str | None
     reviewer: str | None
     approver: str | None
+    writers: list[str] = Field(default_factory=list, description="who started or wrote a version of it")
     history: list[RevisionOut] = Field(default_factory=list)
 
 
 class DraftActionIn(BaseModel):
-    version: int
+    version: int = Field(ge=1, le=MAX_ID)
     body: str | None = None
 
 
@@ -209,6 +212,7 @@ def _alert_out(alert: Alert) -> AlertOut:
 def _draft_out(session: Session, draft: ResponseDraft) -> DraftOut:
     out = DraftOut.model_validate(draft, from_attributes=True)
     out.history = [RevisionOut.model_validate(r, from_attributes=True) for r in draft_history(session, draft.id)]
+    out.writers = draft_writers(session, draft)
     return out
 
 
@@ -239,7 +243,7 @@ def api_inbox(request: Request, viewer: Viewer = Depends(require("view")),
 
 
 @router.get("/items/{post_id}", response_model=ItemOut)
-def api_item(post_id: int, request: Request, viewer: Viewer = Depends(require("view")),
+def api_item(post_id: RowId, request: Request, viewer: Viewer = Depends(require("view")),
              session: Session = Depends(db_session)) -> ItemOut:
     v = item_view(session, post_id, request.app.state.config.tz)
     analysis = None
@@ -260,7 +264,7 @@ def api_item(post_id: int, request: Request, viewer: Viewer = Depends(require("v
 
 
 @router.post("/items/{post_id}/labels", response_model=list[LabelOut])
-def api_label(post_id: int, body: LabelIn, request: Request, viewer: Viewer = Depends(require("label")),
+def api_label(post_id: RowId, body: LabelIn, request: Request, viewer: Viewer = Depends(require("label")),
               session: Session = Depends(db_session)) -> list[LabelOut]:
     values = {k: v for k, v in body.model_dump().items() if v}
     labels = add_labels(session, post_id, values, user=viewer.name, alert_id=post_alert_id(session, post_id),
@@ -276,13 +280,13 @@ def api_alerts(status: str = "open", viewer: Viewer = Depends(require("view")),
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut)
-def api_alert(alert_id: int, viewer: Viewer = Depends(require("view")),
+def api_alert(alert_id: RowId, viewer: Viewer = Depends(require("view")),
               session: Session = Depends(db_session)) -> AlertOut:
     return _alert_out(get_alert(session, alert_id))
 
 
 @router.post("/alerts/{alert_id}/status", response_model=AlertOut)
-def api_alert_status(alert_id: int, body: StatusIn, request: Request, viewer: Viewer = Depends(require("alert")),
+def api_alert_status(alert_id: RowId, body: StatusIn, request: Request, viewer: Viewer = Depends(require("alert")),
                      session: Session = Depends(db_session)) -> AlertOut:
     alert = move_alert(session, alert_id, body.status, actor=viewer.name, now=request.app.state.clock())
     session.commit()
@@ -290,7 +294,7 @@ def api_alert_status(alert_id: int, body: StatusIn, request: Request, viewer: Vi
 
 
 @router.post("/alerts/{alert_id}/assign", response_model=AlertOut)
-def api_alert_assign(alert_id: int, body: AssignIn, viewer: Viewer = Depends(require("alert")),
+def api_alert_assign(alert_id: RowId, body: AssignIn, viewer: Viewer = Depends(require("alert")),
                      session: Session = Depends(db_session)) -> AlertOut:
     alert = assign_alert(session, alert_id, body.assignee, actor=viewer.name)
     session.commit()
@@ -298,7 +302,7 @@ def api_alert_assign(alert_id: int, body: AssignIn, viewer: Viewer = Depends(req
 
 
 @router.post("/alerts/{alert_id}/drafts", response_model=DraftOut)
-def api_start_draft(alert_id: int, request: Request, viewer: Viewer = Depends(require("draft_write")),
+def api_start_draft(alert_id: RowId, request: Request, viewer: Viewer = Depends(require("draft_write")),
                     session: Session = Depends(db_session)) -> DraftOut:
     draft = start_draft(session, request.app.state.config, alert_id, author=viewer.name,
                         now=request.app.state.clock())
@@ -307,7 +311,7 @@ def api_start_draft(alert_id: int, request: Request, viewer: Viewer = Depends(re
 
 
 @router.get("/drafts/{draft_id}", response_model=DraftOut)
-def api_draft(draft_id: int, viewer: Viewer = Depends(require("view")),
+def api_draft(draft_id: RowId, viewer: Viewer = Depends(require("view")),
               session: Session = Depends(db_session)) -> DraftOut:
     return _draft_out(session, get_draft(session, draft_id))
 
@@ -317,7 +321,7 @@ _ACTION_PERMISSION = {"edit": "draft_write", "submit": "draft_write", "review": 
 
 
 @router.post("/drafts/{draft_id}/{action}", response_model=DraftOut)
-def api_draft_action(draft_id: int, action: Literal["edit", "submit", "review", "approve"], body: DraftActionIn,
+def api_draft_action(draft_id: RowId, action: Literal["edit", "submit", "review", "approve"], body: DraftActionIn,
                      request: Request, viewer: Viewer = Depends(require("view")),
                      session: Session = Depends(db_session)) -> DraftOut:
     """``edit`` (needs ``body``), ``submit``, ``review`` or ``approve`` the draft at ``version``."""

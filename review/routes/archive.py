@@ -15,6 +15,7 @@ from pipeline.store import audit
 from pipeline.store.archive import audit_entries, get_digest, list_digests
 from pipeline.store.sources import source_health
 from review.auth import Viewer, db_session, require
+from review.params import RowId
 
 router = APIRouter()
 
@@ -30,7 +31,7 @@ def digests(request: Request, viewer: Viewer = Depends(require("view")),
 
 
 @router.get("/digests/{digest_id}", include_in_schema=False)
-def digest_page(digest_id: int, request: Request, viewer: Viewer = Depends(require("view")),
+def digest_page(digest_id: RowId, request: Request, viewer: Viewer = Depends(require("view")),
                 session: Session = Depends(db_session)) -> Response:
     digest = get_digest(session, digest_id)
     audit.record(session, viewer.name, "view", "digest", digest_id)
@@ -39,7 +40,7 @@ def digest_page(digest_id: int, request: Request, viewer: Viewer = Depends(requi
 
 
 @router.get("/digests/{digest_id}/body", include_in_schema=False)
-def digest_body(digest_id: int, viewer: Viewer = Depends(require("view")),
+def digest_body(digest_id: RowId, viewer: Viewer = Depends(require("view")),
                 session: Session = Depends(db_session)) -> Response:
     digest = get_digest(session, digest_id)
     return HTMLResponse(digest.html, headers={"Content-Security-Policy": DIGEST_CSP,

@@ -23,6 +23,7 @@ from pipeline.store.review_actions import (
     submitted,
 )
 from review.auth import Viewer, db_session, require
+from review.params import FormVersion, RowId
 
 router = APIRouter()
 
@@ -35,7 +36,7 @@ def drafts(request: Request, status: str = "", viewer: Viewer = Depends(require(
 
 
 @router.post("/alerts/{alert_id}/drafts", include_in_schema=False)
-def start(alert_id: int, request: Request, viewer: Viewer = Depends(require("draft_write")),
+def start(alert_id: RowId, request: Request, viewer: Viewer = Depends(require("draft_write")),
           session: Session = Depends(db_session)) -> Response:
     draft = start_draft(session, request.app.state.config, alert_id, author=viewer.name,
                         now=request.app.state.clock())
@@ -44,7 +45,7 @@ def start(alert_id: int, request: Request, viewer: Viewer = Depends(require("dra
 
 
 @router.get("/drafts/{draft_id}", include_in_schema=False)
-def draft_page(draft_id: int, request: Request, viewer: Viewer = Depends(require("view")),
+def draft_page(draft_id: RowId, request: Request, viewer: Viewer = Depends(require("view")),
                session: Session = Depends(db_session)) -> Response:
     draft = get_draft(session, draft_id)
     context = {"viewer": viewer, "draft": draft, "history": draft_history(session, draft_id),
@@ -54,12 +55,12 @@ def draft_page(draft_id: int, request: Request, viewer: Viewer = Depends(require
     return request.app.state.pages.render(request, "draft.html", context)
 
 
-def _done(draft_id: int) -> Response:
+def _done(draft_id: RowId) -> Response:
     return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
 
 
 @router.post("/drafts/{draft_id}/edit", include_in_schema=False)
-def edit(draft_id: int, request: Request, body: str = Form(...), version: int = Form(...),
+def edit(draft_id: RowId, request: Request, version: FormVersion, body: str = Form(...),
          viewer: Viewer = Depends(require("draft_write")), session: Session = Depends(db_session)) -> Response:
     edit_draft(session, draft_id, body, actor=viewer.name, version=version, now=request.app.state.clock())
     session.commit()
@@ -67,7 +68,7 @@ def edit(draft_id: int, request: Request, body: str = Form(...), version: int = 
 
 
 @router.post("/drafts/{draft_id}/submit", include_in_schema=False)
-def submit(draft_id: int, request: Request, version: int = Form(...),
+def submit(draft_id: RowId, request: Request, version: FormVersion,
            viewer: Viewer = Depends(require("draft_write")), session: Session = Depends(db_session)) -> Response:
     submit_draft(session, draft_id, actor=viewer.name, version=version, now=request.app.state.clock())
     session.commit()
@@ -75,7 +76,7 @@ def submit(draft_id: int, request: Request, version: int = Form(...),
 
 
 @router.post("/drafts/{draft_id}/review", include_in_schema=False)
-def review(draft_id: int, request: Request, version: int = Form(...),
+def review(draft_id: RowId, request: Request, version: FormVersion,
            viewer: Viewer = Depends(require("draft_review")), session: Session = Depends(db_session)) -> Response:
     review_draft(session, draft_id, actor=viewer.name, version=version, now=request.app.state.clock())
     session.commit()
@@ -83,7 +84,7 @@ def review(draft_id: int, request: Request, version: int = Form(...),
 
 
 @router.post("/drafts/{draft_id}/approve", include_in_schema=False)
-def approve(draft_id: int, request: Request, version: int = Form(...),
+def approve(draft_id: RowId, request: Request, version: FormVersion,
             viewer: Viewer = Depends(require("draft_approve")), session: Session = Depends(db_session)) -> Response:
     approve_draft(session, draft_id, actor=viewer.name, version=version, now=request.app.state.clock())
     session.commit()

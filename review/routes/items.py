@@ -10,13 +10,14 @@ from pipeline.store import audit
 from pipeline.store.items import explanation_terms, item_view, match_spans, post_alert_id
 from pipeline.store.review_actions import add_labels
 from review.auth import Viewer, db_session, require
+from review.params import RowId
 
 router = APIRouter()
 LABEL_FIELDS = ("relevance", "rumour", "sentiment", "category")
 
 
 @router.get("/items/{post_id}", include_in_schema=False)
-def item(post_id: int, request: Request, viewer: Viewer = Depends(require("view")),
+def item(post_id: RowId, request: Request, viewer: Viewer = Depends(require("view")),
          session: Session = Depends(db_session)) -> Response:
     state = request.app.state
     view = item_view(session, post_id, state.config.tz)
@@ -29,7 +30,7 @@ def item(post_id: int, request: Request, viewer: Viewer = Depends(require("view"
 
 
 @router.post("/items/{post_id}/labels", include_in_schema=False)
-async def label(post_id: int, request: Request, viewer: Viewer = Depends(require("label")),
+async def label(post_id: RowId, request: Request, viewer: Viewer = Depends(require("label")),
                 session: Session = Depends(db_session)) -> Response:
     form = await request.form()
     values: dict[str, str] = {}

@@ -39,3 +39,19 @@ def test_alert_statuses() -> None:
         next_alert_status("responding", "acknowledged")
     with pytest.raises(WorkflowError, match="unknown"):
         next_alert_status("new", "done")
+
+
+def test_whoever_wrote_any_version_may_neither_review_nor_approve() -> None:
+    started = DraftState(status="draft", author="yuqing")  # a system draft
+    edited = apply_draft_action(started, "edit", "王敏")
+    assert edited.writers == frozenset({"yuqing", "王敏"})
+    with pytest.raises(WorkflowError, match="wrote"):
+        apply_draft_action(edited, "review", "王敏")
+    reviewed = apply_draft_action(edited, "review", "赵磊")
+    with pytest.raises(WorkflowError, match="wrote"):
+        apply_draft_action(reviewed, "approve", "王敏")
+    rewritten = apply_draft_action(reviewed, "edit", "李建国")
+    again = apply_draft_action(rewritten, "review", "赵磊")
+    with pytest.raises(WorkflowError, match="wrote"):
+        apply_draft_action(again, "approve", "李建国")
+    assert apply_draft_action(again, "approve", "周丽").approver == "周丽"

@@ -171,5 +171,5 @@ def test_users_and_audit(factory: sessionmaker[Session]) -> None:
         with pytest.raises(YuqingError, match="too short"):
             add_user(s, "y", "analyst", "short")
     with factory() as s:
-        entry = s.scalar(select(AuditEntry))
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "label"))
         assert entry is not None and entry.detail == {"field": "rumour", "value": "1"}

@@ -1,0 +1,306 @@
+"""Stories: events that tell the same story in different words (topic detection and tracking).
+
+MinHash near-duplicate groups (:mod:`nlp.dedup`) merge copies; they cannot see that "网传二胎罚款十万"
+and "社会抚养费要恢复了？" are one rumour, or that a news article and a forum thread report the same
+maternal death. This module adds what TDT systems do on top of them: single-pass clustering over
+TF-IDF vectors of content words in a time window. A post that starts a new near-duplicate group is
+compared with the recent stories (cosine with each story's centroid); the most similar one above the
+threshold takes it, otherwise it starts a story of its own.
+
+- **Terms** are a post's distinct content words as CRC32 hashes (the hashes :mod:`nlp.dedup` uses),
+  its :data:`MAX_TERMS` most informative ones. They are small enough to be stored beside the MinHash
+  signature, so that other workers replay the same stories without segmenting again.
+- **Weights** are inverse document frequencies from a table shipped with the models
+  (``resources/story_terms.npz``, built by :func:`build_term_table` from the training texts); a word
+  the table never saw counts as rare. Names of people and places (jieba's dictionary tags ``nr``,
+  ``ns``) weigh :data:`NAME_BOOST` times more.
+- **Places veto**: two texts that each name a place and share none (two provinces' subsidy
+  announcements) are different stories however similar the rest is.
+- **Bounded**: stories leave the index when their last post is older than ``window`` or when more
+  than ``max_stories`` are kept (least recently updated first); a story's centroid keeps its
+  :data:`CENTROID_TERMS` heaviest terms. The result depends only on the order of the posts.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from nlp.tokenize import RESOURCES
+
+log = logging.getLogger(__name__)
+
+TERM_TABLE = RESOURCES / "story_terms.npz"
+TERM_DTYPE = np.dtype("<u4")
+MAX_TERMS = 24  # terms kept per post (stored with their weights: 192 bytes)
+CENTROID_TERMS = 40  # terms kept per story
+INDEXED_TERMS = 12  # a story's heaviest terms that find it as a candidate
+NAME_BOOST = 1.6
+MIN_COMMON = 1  # shared terms a post needs with a story (cosine decides)
+STORY_WINDOW = timedelta(days=3)  # "within a window of a few days" (ANNOTATION.md §4)
+MIN_IDF_INDEXED = 2.5  # words in more than ~8 % of texts never find candidates on their own
+# jieba tags these as places, but they do not tell two stories apart
+GENERIC_PLACES = frozenset(
+    "中国 全国 国内 国外 城市 东西 中华人民共和国 农村 乡村 城乡 各地 地方 南方 北方 当地 世界 全球 海外 祖国 中华 "
+    "大陆 内地 境内 境外 基层 社区 全省 全市 本市 我国 我省 我市 县城 城里 村里".split()
+)
+
+
+def term_hash(word: str) -> int:
+    return zlib.crc32(word.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class TermTable:
+    """IDF per term hash, and which hashes are names or places."""
+
+    hashes: np.ndarray  # sorted uint32
+    idf: np.ndarray  # float32, aligned with hashes
+    max_idf: float
+    places: frozenset[int]
+    names: frozenset[int]
+
+    def weights(self, terms: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(self.hashes, terms)
+        pos = np.minimum(pos, len(self.hashes) - 1)
+        found = self.hashes[pos] == terms if len(self.hashes) else np.zeros(len(terms), bool)
+        w = np.where(found, self.idf[pos] if len(self.idf) else 0.0, self.max_idf).astype(np.float32)
+        if self.names:
+            boost = np.fromiter((t in self.names or t in self.places for t in terms.tolist()), bool, len(terms))
+            w[boost] *= NAME_BOOST
+        return w
+
+    @classmethod
+    def empty(cls) -> TermTable:
+        return cls(np.zeros(0, np.uint32), np.zeros(0, np.float32), 8.0, frozenset(), frozenset())
+
+
+@lru_cache(maxsize=4)
+def load_term_table(path: Path = TERM_TABLE) -> TermTable:
+    """The shipped table (an empty one, all words rare, when the file is missing)."""
+    if not path.exists():
+        log.warning("no story term table at %s: every word counts as rare", path)
+        return TermTable.empty()
+    with np.load(path) as z:
+        return TermTable(z["hashes"], z["idf"], float(z["max_idf"]), frozenset(z["places"].tolist()),
+                         frozenset(z["names"].tolist()))
+
+
+def _jieba_tagged() -> tuple[set[str], set[str]]:
+    """Place and person names from jieba's own dictionary (tags ns; nr, nrt)."""
+    import jieba
+
+    places: set[str] = set()
+    names: set[str] = set()
+    with (Path(jieba.__file__).parent / "dict.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) == 3 and 2 <= len(parts[0]) <= 6:
+                if parts[2] == "ns" and parts[0] not in GENERIC_PLACES:
+                    places.add(parts[0])
+                elif parts[2] in ("nr", "nrt") and len(parts[0]) <= 4:
+                    names.add(parts[0])
+    return places, names
+
+
+def build_term_table(docs: Iterable[Sequence[str]], out: Path = TERM_TABLE, min_df: int = 2) -> TermTable:
+    """Count document frequencies of content words over ``docs`` and save the table."""
+    df: dict[int, int] = {}
+    n = 0
+    for words in docs:
+        n += 1
+        for h in {term_hash(w) for w in words}:
+            df[h] = df.get(h, 0) + 1
+    kept = sorted((h, c) for h, c in df.items() if c >= min_df)
+    hashes = np.asarray([h for h, _ in kept], dtype=np.uint32)
+    idf = np.asarray([math.log((1 + n) / (1 + c)) + 1 for _, c in kept], dtype=np.float32)
+    max_idf = math.log((1 + n) / 2) + 1
+    place_words, name_words = _jieba_tagged()
+    places = np.asarray(sorted({term_hash(w) for w in place_words}), dtype=np.uint32)
+    names = np.asarray(sorted({term_hash(w) for w in name_words}), dtype=np.uint32)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, hashes=hashes, idf=idf, max_idf=np.float32(max_idf), places=places, names=names)
+    load_term_table.cache_clear()
+    log.info("story term table: %d documents, %d terms, %d places, %d names", n, len(hashes), len(places),
+             len(names))
+    return load_term_table(out)
+
+
+# Spellings of one thing that stories about it use interchangeably.
+CANONICAL = {
+    "二胎": "二孩", "三胎": "三孩", "生二胎": "二孩", "生三胎": "三孩", "生二孩": "二孩", "生三孩": "三孩",
+    "超生费": "社会抚养费", "抚养费": "社会抚养费", "计生办": "计生", "计划生育": "计生", "计生委": "计生",
+    "卫生健康委": "卫健委", "卫健局": "卫健委", "十万": "10万", "孕妇": "孕产妇", "产妇": "孕产妇",
+    "代孕妈妈": "代孕", "生育补贴": "育儿补贴",
+}
+
+
+def story_terms(words: Sequence[str], title_words: Sequence[str] = (), table: TermTable | None = None
+                ) -> np.ndarray:
+    """A post's story vector, packed for storage: its :data:`MAX_TERMS` heaviest distinct content
+    words as term hashes, then their weights (float32 bits), one ``uint32`` array of length 2k.
+
+    Weight = (1 + ln tf) × idf, where a word of the title counts twice more (headlines name the
+    story); names and places weigh :data:`NAME_BOOST` times more (see :class:`TermTable`)."""
+    tf: dict[str, float] = {}
+    for w in words:
+        if len(w) > 1 or not w.isascii():
+            w = CANONICAL.get(w, w)
+            tf[w] = tf.get(w, 0.0) + 1.0
+    for w in dict.fromkeys(title_words):
+        w = CANONICAL.get(w, w)
+        if w in tf:
+            tf[w] += 2.0
+    if not tf:
+        return np.zeros(0, TERM_DTYPE)
+    terms = np.fromiter((term_hash(w) for w in tf), dtype=np.uint32, count=len(tf))
+    weights = (1.0 + np.log(np.fromiter(tf.values(), dtype=np.float32, count=len(tf)))) * \
+        (table or load_term_table()).weights(terms)
+    order = np.argsort(-weights, kind="stable")[:MAX_TERMS]
+    return np.concatenate([terms[order], weights[order].astype(np.float32).view(np.uint32)]).astype(TERM_DTYPE)
+
+
+def unpack_terms(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, weights)`` of a :func:`story_terms` array."""
+    k = len(packed) // 2
+    return (np.asarray(packed[:k], dtype=np.uint32),
+            np.ascontiguousarray(packed[k : 2 * k], dtype=np.uint32).view(np.float32))
+
+
+@dataclass(slots=True)
+class _Story:
+    terms: np.ndarray  # uint32, sorted
+    weights: np.ndarray  # float32 sums of member weights (each member's vector normalised)
+    places: frozenset[int]
+    last: datetime
+    touched: int
+    indexed: tuple[int, ...] = field(default=())
+
+
+class StoryIndex:
+    """Single-pass story clustering over a sliding window (see the module docstring)."""
+
+    def __init__(self, threshold: float = 0.35, window: timedelta = STORY_WINDOW, max_stories: int = 20_000,
+                 table: TermTable | None = None) -> None:
+        self.threshold = threshold
+        self.window = window
+        self.max_stories = max_stories
+        self._table = table
+        self.stories: dict[str, _Story] = {}
+        self.postings: dict[int, set[str]] = {}
+        self.latest: datetime | None = None
+        self.ticks = 0
+
+    @property
+    def table(self) -> TermTable:
+        if self._table is None:
+            self._table = load_term_table()
+        return self._table
+
+    @staticmethod
+    def _vector(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hashes sorted (for intersections) with their weights."""
+        terms, w = unpack_terms(packed)
+        order = np.argsort(terms, kind="stable")
+        return terms[order], w[order]
+
+    def match(self, terms: np.ndarray, when: datetime) -> str | None:
+        """The key of the most similar live story at or above the threshold, if any (``terms``: a
+        packed :func:`story_terms` array)."""
+        if len(terms) < 4 or not self.stories:
+            return None
+        terms, w = self._vector(terms)
+        norm = float(np.sqrt(np.dot(w, w))) or 1.0
+        candidates: set[str] = set()
+        for t in terms.tolist():
+            if (keys := self.postings.get(t)) is not None:
+                candidates |= keys
+        if not candidates:
+            return None
+        places = self.table.places.intersection(terms.tolist())
+        best, best_score = None, self.threshold
+        for key in sorted(candidates):
+            story = self.stories[key]
+            if when - story.last > self.window:
+                continue
+            if places and story.places and not (places & story.places):
+                continue
+            common, ia, ib = np.intersect1d(terms, story.terms, assume_unique=True, return_indices=True)
+            if len(common) < MIN_COMMON:
+                continue
+            cos = float(np.dot(w[ia], story.weights[ib])) / (norm * float(np.sqrt(np.dot(story.weights,
+                                                                                             story.weights))))
+            if cos >= best_score:
+                best, best_score = key, cos
+        return best
+
+    def add(self, key: str, terms: np.ndarray, when: datetime) -> None:
+        """Add a post's terms to story ``key`` (creating it); keeps the index bounded."""
+        if self.latest is None or when > self.latest:
+            self.latest = when
+        self.ticks += 1
+        if len(terms) < 2:
+            if (s := self.stories.get(key)) is not None:
+                s.last, s.touched = max(s.last, when), self.ticks
+            return
+        terms, w = self._vector(terms)
+        w = w / (float(np.sqrt(np.dot(w, w))) or 1.0)
+        story = self.stories.get(key)
+        if story is None:
+            story = _Story(terms, w, self.table.places.intersection(terms.tolist()), when, self.ticks)
+            self.stories[key] = story
+        else:
+            merged_t = np.concatenate([story.terms, terms])
+            merged_w = np.concatenate([story.weights, w])
+            uniq, inv = np.unique(merged_t, return_inverse=True)
+            sums = np.zeros(len(uniq), np.float32)
+            np.add.at(sums, inv, merged_w)
+            order = np.argsort(-sums, kind="stable")[:CENTROID_TERMS]
+            keep = np.sort(order)  # centroid terms stay sorted by hash
+            story.terms, story.weights = uniq[keep], sums[keep]
+            story.places = story.places | self.table.places.intersection(terms.tolist())
+            story.last, story.touched = max(story.last, when), self.ticks
+        self._reindex(key, story)
+        if len(self.stories) > self.max_stories + self.max_stories // 4:
+            self.forget()
+
+    def _reindex(self, key: str, story: _Story) -> None:
+        heavy = story.terms[np.argsort(-story.weights, kind="stable")]
+        idf_ok = self.table.weights(heavy) >= MIN_IDF_INDEXED
+        new = tuple(t for t, ok in zip(heavy.tolist(), idf_ok.tolist(), strict=True) if ok)[:INDEXED_TERMS]
+        if new == story.indexed:
+            return
+        for t in set(story.indexed) - set(new):
+            if (keys := self.postings.get(t)) is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.postings[t]
+        for t in set(new) - set(story.indexed):
+            self.postings.setdefault(t, set()).add(key)
+        story.indexed = new
+
+    def forget(self) -> None:
+        """Drop stories past the window, then the least recently updated beyond ``max_stories``."""
+        if self.latest is None:
+            return
+        horizon = self.latest - self.window
+        live = sorted(((s.touched, k) for k, s in self.stories.items() if s.last >= horizon), reverse=True)
+        keep = {k for _, k in live[: self.max_stories]}
+        for key in [k for k in self.stories if k not in keep]:
+            story = self.stories.pop(key)
+            for t in story.indexed:
+                if (keys := self.postings.get(t)) is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del self.postings[t]
+
+    def __len__(self) -> int:
+        return len(self.stories)
