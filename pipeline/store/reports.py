@@ -96,15 +96,11 @@ def _check_version(report: Report, version: int | None) -> None:
 
 
 def _apply(session: Session, report: Report, action: DraftAction, actor: str) -> DraftState:
-    """The two-person rule of response drafts, applied to a report.
-
-    Nobody who wrote any version may review or approve it (issue #16's rule); once
-    `alerts.workflow.DraftState` carries the writers itself, pass them there instead.
-    """
-    if action in ("review", "approve") and actor in report_writers(session, report.id):
-        raise ActionRefused("你撰写或修改过这份报告，不能审核或签发它；请由其他人审核、签发")
+    """The response drafts' two-person rule (`alerts.workflow`), applied to a report: nobody
+    who wrote any version may review or approve it, and the reviewer does not also approve."""
     state = DraftState(status=report.status, author=report.author, reviewer=report.reviewer,  # type: ignore[arg-type]
-                       approver=report.approver, version=report.version)
+                       approver=report.approver, version=report.version,
+                       writers=report_writers(session, report.id))
     try:
         return apply_draft_action(state, action, actor)
     except WorkflowError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from pipeline.store.reports import (
     submitted,
 )
 from review.auth import Viewer, db_session, require
+from review.params import FormVersion, RowId
 
 router = APIRouter()
 TEXT_PREFIX = "text_"
@@ -41,7 +42,7 @@ def _docx(request: Request, session: Session, report: Report, viewer: Viewer) ->
 
 
 @router.post("/alerts/{alert_id}/reports/initial", include_in_schema=False)
-def download_initial(alert_id: int, request: Request, viewer: Viewer = Depends(require("draft_write")),
+def download_initial(alert_id: RowId, request: Request, viewer: Viewer = Depends(require("draft_write")),
                      session: Session = Depends(db_session)) -> Response:
     """下载初报: the alert's 初报 (written now if there is none) as a Word file."""
     report = initial_report(session, request.app.state.config, alert_id, author=viewer.name,
@@ -50,7 +51,7 @@ def download_initial(alert_id: int, request: Request, viewer: Viewer = Depends(r
 
 
 @router.post("/alerts/{alert_id}/reports/followup", include_in_schema=False)
-def new_followup(alert_id: int, request: Request, viewer: Viewer = Depends(require("draft_write")),
+def new_followup(alert_id: RowId, request: Request, viewer: Viewer = Depends(require("draft_write")),
                  session: Session = Depends(db_session)) -> Response:
     """生成续报: a new 续报 of what changed since the last report, opened for editing."""
     report = followup_report(session, request.app.state.config, alert_id, author=viewer.name,
@@ -67,7 +68,7 @@ def reports(request: Request, viewer: Viewer = Depends(require("view")),
 
 
 @router.get("/reports/{report_id}", include_in_schema=False)
-def report_page(report_id: int, request: Request, viewer: Viewer = Depends(require("view")),
+def report_page(report_id: RowId, request: Request, viewer: Viewer = Depends(require("view")),
                 session: Session = Depends(db_session)) -> Response:
     report = get_report(session, report_id)
     context = {"viewer": viewer, "report": report, "history": report_history(session, report_id),
@@ -79,7 +80,7 @@ def report_page(report_id: int, request: Request, viewer: Viewer = Depends(requi
 
 
 @router.get("/reports/{report_id}/download", include_in_schema=False)
-def download(report_id: int, request: Request, viewer: Viewer = Depends(require("view")),
+def download(report_id: RowId, request: Request, viewer: Viewer = Depends(require("view")),
              session: Session = Depends(db_session)) -> Response:
     return _docx(request, session, get_report(session, report_id), viewer)
 
@@ -89,19 +90,17 @@ def _done(report_id: int) -> Response:
 
 
 @router.post("/reports/{report_id}/edit", include_in_schema=False)
-async def edit(report_id: int, request: Request, viewer: Viewer = Depends(require("draft_write")),
-               session: Session = Depends(db_session)) -> Response:
+async def edit(report_id: RowId, request: Request, version: FormVersion,
+               viewer: Viewer = Depends(require("draft_write")), session: Session = Depends(db_session)) -> Response:
     form = await request.form()
     texts = {k[len(TEXT_PREFIX):]: str(v) for k, v in form.items() if k.startswith(TEXT_PREFIX)}
-    version = str(form.get("version", ""))
-    edit_report(session, report_id, texts, actor=viewer.name, version=int(version) if version.isdigit() else None,
-                now=request.app.state.clock())
+    edit_report(session, report_id, texts, actor=viewer.name, version=version, now=request.app.state.clock())
     session.commit()
     return _done(report_id)
 
 
 @router.post("/reports/{report_id}/submit", include_in_schema=False)
-def submit(report_id: int, request: Request, version: int = Form(...),
+def submit(report_id: RowId, request: Request, version: FormVersion,
            viewer: Viewer = Depends(require("draft_write")), session: Session = Depends(db_session)) -> Response:
     submit_report(session, report_id, actor=viewer.name, version=version, now=request.app.state.clock())
     session.commit()
@@ -109,7 +108,7 @@ def submit(report_id: int, request: Request, version: int = Form(...),
 
 
 @router.post("/reports/{report_id}/review", include_in_schema=False)
-def review(report_id: int, request: Request, version: int = Form(...),
+def review(report_id: RowId, request: Request, version: FormVersion,
            viewer: Viewer = Depends(require("draft_review")), session: Session = Depends(db_session)) -> Response:
     review_report(session, report_id, actor=viewer.name, version=version, now=request.app.state.clock())
     session.commit()
@@ -117,7 +116,7 @@ def review(report_id: int, request: Request, version: int = Form(...),
 
 
 @router.post("/reports/{report_id}/approve", include_in_schema=False)
-def approve(report_id: int, request: Request, version: int = Form(...),
+def approve(report_id: RowId, request: Request, version: FormVersion,
             viewer: Viewer = Depends(require("draft_approve")), session: Session = Depends(db_session)) -> Response:
     approve_report(session, report_id, actor=viewer.name, version=version, now=request.app.state.clock())
     session.commit()

@@ -70,7 +70,7 @@ def test_review_by_others_then_the_approval_line(session, make_config, clock):
     edit_report(session, report.id, {"analysis": "研判：<b>谣言</b>，已请网信部门协助。"}, actor="王敏",
                 version=1, now=clock.now())
     submit_report(session, report.id, actor="王敏", version=2)
-    with pytest.raises(ActionRefused, match="撰写或修改过"):
+    with pytest.raises(ActionRefused, match="you wrote a version"):
         review_report(session, report.id, actor="王敏", version=2)
     review_report(session, report.id, actor="赵磊", version=2)
     with pytest.raises(ActionRefused):
