@@ -131,7 +131,7 @@ def local_text(config: Config, value: datetime | None) -> str:
     return value.astimezone(config.tz).strftime("%m-%d %H:%M") if value else "—"
 
 
-def _category_zh(value: str) -> str:
+def category_zh(value: str) -> str:
     try:
         return CATEGORY_NAMES_ZH[Category(value)]
     except ValueError:
@@ -147,7 +147,7 @@ def alerts_between(session: Session, config: Config, start: datetime, end: datet
     as_of = min(end, utcnow())  # today's digest counts as overdue only what is overdue now
     for alert, title in session.execute(stmt):
         overdue = alert.status == "new" and alert.acknowledged_at is None and alert.due_at < as_of
-        rows.append({"id": alert.id, "grade": alert.grade, "category": _category_zh(alert.category), "title": title,
+        rows.append({"id": alert.id, "grade": alert.grade, "category": category_zh(alert.category), "title": title,
                      "monitor": alert.monitor, "status": alert.status,
                      "status_zh": STATUS_ZH.get(alert.status, alert.status), "due": local_text(config, alert.due_at),
                      "new": alert.created_at >= start, "overdue": overdue})

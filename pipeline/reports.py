@@ -24,12 +24,12 @@ from alerts.grades import Grade
 from alerts.reports.content import default_sections
 from alerts.reports.document import SERIES_NAMES, Approval
 from alerts.reports.docx import render_docx
-from nlp.categories import CATEGORY_NAMES_ZH, Category
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.digest import (
     STATUS_ZH,
     alerts_between,
+    category_zh,
     day_bounds,
     effects_between,
     event_window,
@@ -74,13 +74,6 @@ def zh_duration(value: timedelta) -> str:
     if minutes % 60 == 0:
         return f"{minutes // 60}小时"
     return f"{minutes}分钟"
-
-
-def _category_zh(value: str | None) -> str:
-    try:
-        return CATEGORY_NAMES_ZH[Category(value or "")]
-    except ValueError:
-        return value or "—"
 
 
 # ---- 舆情专报: one alert ---------------------------------------------------------------------------------------
@@ -156,7 +149,7 @@ def alert_facts(session: Session, config: Config, alert: Alert, *, now: datetime
         "as_of": zh_time(config, now),
         "followup_every": zh_duration(config.alerts.followup_every),
         "alert": {"id": alert.id, "grade": alert.grade, "grade_zh": Grade(alert.grade).name_zh,
-                  "category": alert.category, "category_zh": _category_zh(alert.category),
+                  "category": alert.category, "category_zh": category_zh(alert.category),
                   "reasons": [str(r) for r in alert.reasons], "status": alert.status,
                   "status_zh": STATUS_ZH.get(alert.status, alert.status), "monitor": alert.monitor,
                   "contact": ctx.contact, "due": zh_time(config, alert.due_at)},
@@ -259,7 +252,8 @@ def _top_events(session: Session, config: Config, start: datetime, end: datetime
         handling = [f"{STATUS_ZH.get(alert.status, alert.status)}" if alert else "未预警"]
         if published.get(eid):
             handling.append(f"已回应（{local_text(config, published[eid])}）")
-        out.append({"title": event.title, "category": _category_zh(event.category), "posts": int(count),
+        out.append({"title": event.title, "category": category_zh(event.category) if event.category else "—",
+                    "posts": int(count),
                     "negative_share": event.negative_share, "grade": f"{alert.grade}级" if alert else None,
                     "handling": "，".join(handling)})
     return out
@@ -299,12 +293,22 @@ def periodic_facts(session: Session, config: Config, kind: str, first: date, las
 
 def periodic_report(session: Session, config: Config, kind: str, day: date, *, author: str,
                     now: datetime) -> Report:
-    """The weekly or monthly report of the period containing ``day``: the one there is, or a new one."""
+    """The weekly or monthly report of the period containing ``day``: the one there is, or a new one.
+
+    A report written before its period ended is written again from fresh figures as long as
+    nobody has touched it (version 1, not submitted): the scheduled mail after the period must
+    not send a mid-week snapshot. Once someone edited or submitted it, its figures stay.
+    """
     first, last = period_of(kind, day)
     existing = store.period_report(session, kind, first)
-    if existing is not None:
+    _, period_end = day_bounds(config, last)
+    if existing is not None and not (existing.created_at < period_end and existing.version == 1
+                                     and existing.status == "draft" and not store.submitted(session, existing)):
         return existing
     facts = periodic_facts(session, config, kind, first, last)
+    if existing is not None:
+        return store.refresh_report(session, existing, facts=facts, sections=default_sections(kind, facts),
+                                    actor=author, now=now)
     name = SERIES_NAMES[SERIES[kind]]  # 舆情周报 → 周报
     title = f"{config.reports.unit}{facts['period']['label']}网络舆情{name[2:]}"
     return store.create_report(session, kind=kind, series=SERIES[kind], year=first.year, title=title, facts=facts,

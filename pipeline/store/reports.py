@@ -49,6 +49,15 @@ def create_report(session: Session, *, kind: str, series: str, year: int, title:
     raise ActionRefused(f"could not take an issue number for {series} {year}; try again")
 
 
+def refresh_report(session: Session, report: Report, *, facts: dict[str, Any], sections: list[dict[str, str]],
+                   actor: str, now: datetime) -> Report:
+    """New figures and first texts for a report nobody has edited yet (same version, a ``refresh`` revision)."""
+    report.facts, report.sections, report.updated_at = facts, sections, now
+    report.created_at = now  # the date line and "written before the period ended" follow the figures
+    _revise(session, report, "refresh", actor, now)
+    return report
+
+
 def get_report(session: Session, report_id: int) -> Report:
     report = session.get(Report, report_id)
     if report is None:

@@ -8,7 +8,7 @@ from pipeline.db import transaction
 from pipeline.digest import build_digest
 from pipeline.outbox import deliver_due
 from pipeline.reports import last_period, period_of, periodic_report, render_report, send_periodic_report
-from tests.alerts.seeding import digest_config_overrides, seed_digest_week, smtp_server
+from tests.alerts.seeding import digest_config_overrides, seed_digest_week, seed_event, smtp_server
 from tests.reports_support import read_docx
 
 DAY = date(2026, 3, 5)  # a Thursday: its week runs from Monday 2 to Sunday 8 March
@@ -87,3 +87,28 @@ def test_the_scheduled_job_mails_last_weeks_report_once(factory, make_config):
     [doc_part] = [p for p in mail.walk() if p.get_filename() and p.get_filename().endswith(".docx")]
     doc = read_docx(doc_part.get_payload(decode=True))
     assert "2026年3月2日至2026年3月8日" in doc.text
+
+
+def test_a_mid_week_report_is_rewritten_until_someone_touches_it(factory, make_config):
+    from pipeline.store.reports import edit_report
+
+    config = make_config(**digest_config_overrides())
+    _seed(factory, config)
+    wednesday = datetime(2026, 3, 4, 18, 0, tzinfo=config.tz)
+    with transaction(factory) as session:
+        early = periodic_report(session, config, "weekly", DAY, author="yuqing", now=wednesday)
+        early_relevant = early.facts["totals"]["relevant"]
+        early_id = early.id
+    with transaction(factory) as session:  # more posts arrive after Wednesday's report
+        seed_event(session, when=datetime(2026, 3, 6, 10, 0, tzinfo=config.tz), posts=5)
+    monday = datetime(2026, 3, 9, 9, 0, tzinfo=config.tz)
+    with transaction(factory) as session:
+        fresh = periodic_report(session, config, "weekly", DAY, author="yuqing", now=monday)
+        assert fresh.id == early_id and fresh.version == 1
+        assert fresh.facts["totals"]["relevant"] == early_relevant + 5
+        edit_report(session, fresh.id, {"next": "下周重点关注生育补贴政策解读。"}, actor="王敏", version=1)
+    with transaction(factory) as session:
+        kept = periodic_report(session, config, "weekly", DAY, author="yuqing",
+                               now=monday + timedelta(days=1))
+        assert kept.version == 2 and kept.facts["totals"]["relevant"] == early_relevant + 5
+        assert kept.sections[-1]["text"] == "下周重点关注生育补贴政策解读。"
