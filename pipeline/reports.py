@@ -27,6 +27,7 @@ from alerts.reports.docx import render_docx
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.digest import (
+    EFFECT_WINDOW,
     STATUS_ZH,
     alerts_between,
     category_zh,
@@ -122,10 +123,9 @@ def _response(session: Session, config: Config, alert: Alert) -> dict[str, Any]:
     out: dict[str, Any] = {"status": draft.status if draft else None,
                            "status_zh": DRAFT_STATUS_ZH.get(draft.status, draft.status) if draft else "尚未起草",
                            "published_at": zh_time(config, published) if published else None, "effect": None}
-    if published is not None:
-        window = timedelta(hours=24)
-        before = event_window(session, alert.event_id, published - window, published)
-        after = event_window(session, alert.event_id, published, published + window)
+    if published is not None:  # 发布效果评估, as the digest measures it
+        before = event_window(session, alert.event_id, published - EFFECT_WINDOW, published)
+        after = event_window(session, alert.event_id, published, published + EFFECT_WINDOW)
         out["effect"] = {"before_posts": before[0], "before_negative": before[1], "after_posts": after[0],
                          "after_negative": after[1]}
     return out
@@ -152,7 +152,8 @@ def alert_facts(session: Session, config: Config, alert: Alert, *, now: datetime
                   "category": alert.category, "category_zh": category_zh(alert.category),
                   "reasons": [str(r) for r in alert.reasons], "status": alert.status,
                   "status_zh": STATUS_ZH.get(alert.status, alert.status), "monitor": alert.monitor,
-                  "contact": ctx.contact, "due": zh_time(config, alert.due_at)},
+                  "contact": ctx.contact, "due": zh_time(config, alert.due_at),
+                  "next_followup": zh_time(config, alert.next_followup_at) if alert.next_followup_at else None},
         "event": {"id": event.id, "title": event.title or ctx.claim, "topic": ctx.topic_name,
                   "first_seen": zh_time(config, event.first_seen), "last_seen": zh_time(config, event.last_seen),
                   "post_count": event.post_count, "source_count": event.source_count or len(sources),

@@ -82,7 +82,8 @@ def _alert_texts(f: dict[str, Any]) -> dict[str, str]:
         response = f"回应稿{r['status_zh']}。"
     measures = [f"已采取措施：{response}{pending('已采取的其他措施（核查、报告、约谈等）')}",
                 "处置建议：" + "；".join(SUGGESTIONS.get(a["category"], SUGGESTIONS["other"])) + "。"]
-    nxt = [f"继续监测该事件舆情，每{f['followup_every']}续报一次，直至事件处置结束。",
+    nxt = [f"继续监测该事件舆情，每{f['followup_every']}续报一次，直至事件处置结束。"
+           + (f"下次续报时间：{a['next_followup']}。" if a.get("next_followup") else ""),
            f"责任人：{a['monitor'] or pending('监测责任人')}，联系电话：{a['contact'] or pending('联系电话')}。"]
     return {"basic": "\n".join(lines), "analysis": "\n".join(analysis), "measures": "\n".join(measures),
             "next": "\n".join(nxt)}

@@ -103,3 +103,13 @@ def test_the_escalation_mail_carries_the_initial_report(session, make_config, cl
     doc = read_docx(base64.b64decode(file["data"]))
     assert "2026年第1期（初报）" in doc.text and "草稿" in doc.header_xml
     assert session.scalars(select(Report.alert_id)).all() == [alert.id]  # the 初报 is kept for review
+
+
+def test_an_emergency_report_names_its_next_followup(session, make_config, clock):
+    config = make_config(**alert_config_overrides(alerts={"rules": [{"name": "e", "categories": ["emergency"]}],
+                                                          "followup_every": "2h"}))
+    alert = _alert(session, config, clock, category="emergency", posts=8, sources=3, heat=40)
+    doc = read_docx(render_report(config, initial_report(session, config, alert.id, author="yuqing",
+                                                         now=clock.now())))
+    assert "每2小时续报一次" in doc.text and "下次续报时间：2026年3月5日 12:00" in doc.text
+    assert "立即启动应急响应" in doc.text  # the emergency category's handling
