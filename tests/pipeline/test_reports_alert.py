@@ -113,3 +113,20 @@ def test_an_emergency_report_names_its_next_followup(session, make_config, clock
                                                          now=clock.now())))
     assert "每2小时续报一次" in doc.text and "下次续报时间：2026年3月5日 12:00" in doc.text
     assert "立即启动应急响应" in doc.text  # the emergency category's handling
+
+
+def test_report_template_errors_are_clear(session, make_config, clock, tmp_path):
+    from pipeline.config import ConfigError
+    from pipeline.exceptions import ReportTemplateError
+
+    with pytest.raises(ConfigError, match="must be a Word .docx file"):
+        make_config(**alert_config_overrides(reports={"template": "office.dotx"}))
+    config = make_config(**alert_config_overrides(reports={"template": "missing.docx"}))
+    alert = _alert(session, config, clock)
+    report = initial_report(session, config, alert.id, author="yuqing", now=clock.now())
+    with pytest.raises(ReportTemplateError, match="missing.docx does not exist"):
+        render_report(config, report)
+    (tmp_path / "broken.docx").write_bytes(b"not a zip file")
+    broken = make_config(**alert_config_overrides(reports={"template": "broken.docx"}))
+    with pytest.raises(ReportTemplateError, match="not a usable Word file"):
+        render_report(broken, report)
