@@ -119,12 +119,12 @@ def test_report_template_errors_are_clear(session, make_config, clock, tmp_path)
     from pipeline.config import ConfigError
     from pipeline.exceptions import ReportTemplateError
 
-    with pytest.raises(ConfigError, match="must be a Word .docx file"):
+    with pytest.raises(ConfigError, match=r"must be a Word \.docx file"):
         make_config(**alert_config_overrides(reports={"template": "office.dotx"}))
     config = make_config(**alert_config_overrides(reports={"template": "missing.docx"}))
     alert = _alert(session, config, clock)
     report = initial_report(session, config, alert.id, author="yuqing", now=clock.now())
-    with pytest.raises(ReportTemplateError, match="missing.docx does not exist"):
+    with pytest.raises(ReportTemplateError, match=r"missing\.docx does not exist"):
         render_report(config, report)
     (tmp_path / "broken.docx").write_bytes(b"not a zip file")
     broken = make_config(**alert_config_overrides(reports={"template": "broken.docx"}))
