@@ -75,7 +75,7 @@ def run_demo(out: Path, *, step: Step = lambda _: None) -> tuple[DemoSummary, Co
             day = datetime.now(config.tz).date()
             summary.digest = _write_digest(factory, config, day, paths.digest(day.isoformat()))
             deliver_due(factory, config, now=utcnow())
-            step("writing the 初报 of the grade-II alert and this week's report")
+            step("writing the 初报 of the most severe alert and this week's report")
             summary.reports = _write_reports(factory, config, day, paths.root)
             step("creating demo logins")
             summary.password = demo_password(paths)
@@ -99,13 +99,14 @@ def _write_digest(factory: sessionmaker[Session], config: Config, day: date, pat
 
 
 def _write_reports(factory: sessionmaker[Session], config: Config, day: date, folder: Path) -> list[Path]:
-    """The 初报 of the most severe alert (the demo raises a grade-II one) and this week's report, as Word files."""
+    """The 初报 of the most severe alert (an emergency first among equals) and this week's report, as Word files."""
     from pipeline.reports import SYSTEM_AUTHOR, export_report, initial_report, periodic_report, report_filename
 
     written = []
     now = utcnow()
     with transaction(factory) as session:
-        alert_id = session.scalar(select(Alert.id).order_by(Alert.grade, Alert.id).limit(1))
+        alert_id = session.scalar(select(Alert.id).order_by(Alert.grade, Alert.category != "emergency", Alert.id)
+                                  .limit(1))
         reports = [] if alert_id is None else [initial_report(session, config, alert_id, author=SYSTEM_AUTHOR,
                                                               now=now)]
         reports.append(periodic_report(session, config, "weekly", day, author=SYSTEM_AUTHOR, now=now))
