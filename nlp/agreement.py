@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
@@ -45,13 +47,13 @@ def majority(labels: Sequence[Any], tie_breaker: Any = None) -> tuple[Any, str]:
     return labels[0], "tie"
 
 
-def bcubed(gold: Mapping[Hashable, Hashable], predicted: Mapping[Hashable, Hashable]) -> dict[str, float]:
+def bcubed(gold: Mapping[K, Hashable], predicted: Mapping[K, Hashable]) -> dict[str, float]:
     """B-cubed precision, recall and F1 of a clustering against gold clusters (items in both)."""
     items = [i for i in gold if i in predicted]
     if not items:
         raise ValueError("no items in common")
-    gold_members: dict[Hashable, set[Hashable]] = {}
-    pred_members: dict[Hashable, set[Hashable]] = {}
+    gold_members: dict[Hashable, set[K]] = {}
+    pred_members: dict[Hashable, set[K]] = {}
     for i in items:
         gold_members.setdefault(gold[i], set()).add(i)
         pred_members.setdefault(predicted[i], set()).add(i)

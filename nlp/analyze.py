@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from nlp.categories import CUE_ORDER, Category, cue_scores
+from nlp.content_words import is_content_term
 from nlp.dedup import signatures
 from nlp.events import EventClusterer
 from nlp.models import MODEL_NAMES
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 N_EXPLAIN = 5
 RULE_WEIGHT = 0.4  # share of the cue scores in the blended category scores
+RUMOUR_ALONE = 0.8  # P(rumour) at which the rumour model sets the rumour category without a cue
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +265,8 @@ class Analyzer:
 
     def _category_matrix(self, texts: Sequence[str], rumour: np.ndarray, model_p: np.ndarray) -> np.ndarray:
         """Category scores, columns in ``CUE_ORDER``: the category model blended with the cue rules
-        (where a post has cues), and the rumour model setting the ``rumour`` floor when P ≥ 0.5."""
+        (where a post has cues), and the rumour model setting the ``rumour`` floor when P ≥ 0.8, or
+        P ≥ 0.5 with a rumour cue."""
         classes = self._models["category"].classes
         m = np.zeros((len(texts), len(CUE_ORDER)))
         for col, c in enumerate(CUE_ORDER):
@@ -273,7 +276,10 @@ class Analyzer:
         has_cue = cues.sum(axis=1, keepdims=True) > 0
         scores = np.where(has_cue, (1 - RULE_WEIGHT) * m + RULE_WEIGHT * cues, m)
         col = CUE_ORDER.index(Category.RUMOUR)
-        scores[:, col] = np.maximum(scores[:, col], np.where(rumour >= 0.5, rumour, 0.0))
+        # The rumour model learnt generic 2010s Weibo rumours: in the office's field it sets the
+        # category alone only when confident; otherwise a rumour cue (网传, 据传, 求证...) must agree.
+        corroborated = (rumour >= RUMOUR_ALONE) | ((rumour >= 0.5) & (cues[:, col] > 0))
+        scores[:, col] = np.maximum(scores[:, col], np.where(corroborated, rumour, 0.0))
         return scores
 
     def _explain(self, model: LinearModel, x: Any, proba: np.ndarray) -> list[list[tuple[str, float]]]:
@@ -287,6 +293,8 @@ class Analyzer:
         n = x.shape[0]
         rows = np.repeat(np.arange(n), np.diff(x.indptr))
         mask = self._space.explainable[x.indices]
+        terms = self._space.terms
+        mask[mask] = [is_content_term(terms[j]) for j in x.indices[mask].tolist()]  # name content words only
         rows, indices, data = rows[mask], x.indices[mask], x.data[mask]
         if model.coef.shape[0] == 1:
             contrib = data * model.coef[0][indices]
@@ -302,7 +310,6 @@ class Analyzer:
         rows, indices, contrib = rows[order], indices[order], contrib[order]
         rank = np.arange(len(rows)) - np.searchsorted(rows, np.arange(n))[rows]
         top = rank < N_EXPLAIN
-        terms = self._space.terms
         names = [terms[j] for j in indices[top].tolist()]
         values = np.round(contrib[top], 4).tolist()
         bounds = np.searchsorted(rows[top], np.arange(n + 1)).tolist()

@@ -26,6 +26,7 @@ from nlp.tokenize import RESOURCES
 
 CORPUS_DIR = RESOURCES / "corpus"
 ITEMS = CORPUS_DIR / "items.jsonl"
+WRITTEN = CORPUS_DIR / "synthetic.jsonl"  # written from the guideline, for training only
 VAL_FRACTION = 0.2
 DATED_POST_SOURCES = frozenset({"ced", "weibo_ma2016"})
 LABEL_FIELD = {"relevance": "relevance", "category": "category", "sentiment": "tone"}
@@ -50,7 +51,7 @@ def _md5_bucket(key: str) -> int:
 
 def _latest_fifth(items: Sequence[Item], fraction: float) -> set[str]:
     ordered = sorted(items, key=lambda i: (i.get("first_seen") or "", i["id"]))
-    cut = int(round(len(ordered) * (1 - fraction)))
+    cut = round(len(ordered) * (1 - fraction))
     if cut >= len(ordered):
         return set()
     boundary = ordered[cut].get("first_seen") or ""
@@ -94,6 +95,14 @@ def records(model: str, items: Iterable[Item]) -> list[dict[str, Any]]:
     return out
 
 
+def written_examples(model: str, path: Path = WRITTEN) -> list[dict[str, Any]]:
+    """Training records from the examples written from the guideline (DATASHEET.md): titles and posts
+    of 2024-2026 topics the 2020-2023 pool lacks, and hard negatives. Never used for validation."""
+    if not path.exists():
+        return []
+    return records(model, load_items(path))
+
+
 def write_splits(out: Path, items: Sequence[Item] | None = None) -> dict[str, int]:
     """Write ``MODEL_train.jsonl`` and ``MODEL_val.jsonl`` (and per-kind relevance validation files)."""
     items = list(items) if items is not None else load_items()
@@ -119,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("build/corpus"))
     args = ap.parse_args(argv)
     counts = write_splits(args.out)
-    print(json.dumps(counts))  # noqa: T201 - a command-line entry point
+    print(json.dumps(counts))
     return 0
 
 

@@ -136,12 +136,15 @@ class EventClusterer:
         self.added += 1
         group: Hashable = post_id
         event = self._thread_event(thread, when)
+        stories = self.stories if terms is not None else None
+        if stories is not None and cands:  # two places' announcements in the same words: two stories
+            cands = [(k, j) for k, j in cands
+                     if not stories.places_conflict(self.event_of.get(k, ""), terms)]  # type: ignore[arg-type]
         if cands and cands[0][1] >= self.dup_threshold:
             group = self.group_of.get(cands[0][0], cands[0][0])
             event = event or self.event_of.get(cands[0][0])
         elif event is None and n_words >= MIN_WORDS_FOR_EVENT:
             event = next((self.event_of[k] for k, _j in cands if k in self.long and k in self.event_of), None)
-        stories = self.stories if terms is not None else None
         if event is None and stories is not None:
             event = stories.match(terms, when)  # type: ignore[arg-type]
         is_new = event is None

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class NlpError(Exception):
     """Base class of every error raised on purpose by ``nlp``."""
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of ``text``: wide and full-width characters (汉字, ，) take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 class RuleSyntaxError(NlpError, ValueError):
@@ -13,7 +20,8 @@ class RuleSyntaxError(NlpError, ValueError):
     def __init__(self, message: str, expression: str, position: int) -> None:
         self.expression = expression
         self.position = position
-        pointer = f"{expression}\n{' ' * position}^"
+        # the caret goes under the character: count display columns (a CJK character takes two)
+        pointer = f"{expression}\n{' ' * display_width(expression[:position])}^"
         super().__init__(f"{message} at position {position}:\n{pointer}")
 
 

@@ -48,10 +48,12 @@ MIN_COMMON = 1  # shared terms a post needs with a story (cosine decides)
 STORY_WINDOW = timedelta(days=3)  # "within a window of a few days" (ANNOTATION.md §4)
 MIN_IDF_INDEXED = 2.5  # words in more than ~8 % of texts never find candidates on their own
 # jieba tags these as places, but they do not tell two stories apart
-GENERIC_PLACES = frozenset(
-    "中国 全国 国内 国外 城市 东西 中华人民共和国 农村 乡村 城乡 各地 地方 南方 北方 当地 世界 全球 海外 祖国 中华 "
-    "大陆 内地 境内 境外 基层 社区 全省 全市 本市 我国 我省 我市 县城 城里 村里".split()
-)
+GENERIC_PLACES = frozenset({
+    "中国", "全国", "国内", "国外", "城市", "东西", "中华人民共和国", "农村", "乡村",
+    "城乡", "各地", "地方", "南方", "北方", "当地", "世界", "全球", "海外", "祖国",
+    "中华", "大陆", "内地", "境内", "境外", "基层", "社区", "全省", "全市", "本市",
+    "我国", "我省", "我市", "县城", "城里", "村里"
+})
 
 
 def term_hash(word: str) -> int:
@@ -117,7 +119,7 @@ def build_term_table(docs: Iterable[Sequence[str]], out: Path = TERM_TABLE, min_
     n = 0
     for words in docs:
         n += 1
-        for h in {term_hash(w) for w in words}:
+        for h in {term_hash(canonical(w)) for w in _merged_words(words)}:
             df[h] = df.get(h, 0) + 1
     kept = sorted((h, c) for h, c in df.items() if c >= min_df)
     hashes = np.asarray([h for h, _ in kept], dtype=np.uint32)
@@ -139,8 +141,45 @@ CANONICAL = {
     "二胎": "二孩", "三胎": "三孩", "生二胎": "二孩", "生三胎": "三孩", "生二孩": "二孩", "生三孩": "三孩",
     "超生费": "社会抚养费", "抚养费": "社会抚养费", "计生办": "计生", "计划生育": "计生", "计生委": "计生",
     "卫生健康委": "卫健委", "卫健局": "卫健委", "十万": "10万", "孕妇": "孕产妇", "产妇": "孕产妇",
-    "代孕妈妈": "代孕", "生育补贴": "育儿补贴",
+    "代孕妈妈": "代孕", "生育补贴": "育儿补贴", "十万元": "10万", "一万": "1万", "两万": "2万", "一万元": "1万",
+    "两万元": "2万", "罚十万": "10万",
 }
+# A concept named in other words: (concept, any of these words, with any of these in the same text)
+CONCEPTS = (
+    ("社会抚养费", frozenset({"罚款", "罚", "罚钱", "交钱"}),
+     frozenset({"二孩", "三孩", "超生", "二胎", "三胎", "生二胎"})),
+)
+# Framing words (how a post passes a story on, not which story it is): never story terms.
+FRAMING = frozenset({
+    "网传", "传", "疯传", "听说", "据说", "真的", "假的", "赶紧", "转发", "扩散", "紧急", "速看", "注意", "消息",
+    "网友", "曝光", "热议", "回应", "最新", "突发", "不", "起", "了", "是", "吗", "大家", "朋友圈", "群里",
+})
+_ADMIN_SUFFIX = ("省", "市", "县")  # 广东省 and 广东 name one place
+
+
+def canonical(word: str) -> str:
+    """The form a story term is counted under: synonyms merged, 广东省 → 广东."""
+    word = CANONICAL.get(word, word)
+    if len(word) >= 3 and word.endswith(_ADMIN_SUFFIX):
+        return word[:-1]
+    return word
+
+
+def _merged_words(words: Sequence[str]) -> list[str]:
+    """Tokens with a number and its unit joined (10 + 万 → 10万) and 超生 + 费 → 社会抚养费."""
+    out: list[str] = []
+    for w in words:
+        if out and w in ("万", "万元") and out[-1].isdigit():
+            out[-1] = out[-1] + "万"
+        elif out and w == "费" and out[-1] == "超生":
+            out[-1] = "社会抚养费"
+        else:
+            out.append(w)
+    present = set(out)
+    for concept, either, context in CONCEPTS:
+        if concept not in present and present & either and present & context:
+            out.append(concept)
+    return out
 
 
 def story_terms(words: Sequence[str], title_words: Sequence[str] = (), table: TermTable | None = None
@@ -151,12 +190,12 @@ def story_terms(words: Sequence[str], title_words: Sequence[str] = (), table: Te
     Weight = (1 + ln tf) × idf, where a word of the title counts twice more (headlines name the
     story); names and places weigh :data:`NAME_BOOST` times more (see :class:`TermTable`)."""
     tf: dict[str, float] = {}
-    for w in words:
-        if len(w) > 1 or not w.isascii():
-            w = CANONICAL.get(w, w)
+    for w in _merged_words(words):
+        if (len(w) > 1 or not w.isascii()) and w not in FRAMING:
+            w = canonical(w)
             tf[w] = tf.get(w, 0.0) + 1.0
     for w in dict.fromkeys(title_words):
-        w = CANONICAL.get(w, w)
+        w = canonical(w)
         if w in tf:
             tf[w] += 2.0
     if not tf:
@@ -188,7 +227,7 @@ class _Story:
 class StoryIndex:
     """Single-pass story clustering over a sliding window (see the module docstring)."""
 
-    def __init__(self, threshold: float = 0.35, window: timedelta = STORY_WINDOW, max_stories: int = 20_000,
+    def __init__(self, threshold: float = 0.3, window: timedelta = STORY_WINDOW, max_stories: int = 20_000,
                  table: TermTable | None = None) -> None:
         self.threshold = threshold
         self.window = window
@@ -241,6 +280,14 @@ class StoryIndex:
             if cos >= best_score:
                 best, best_score = key, cos
         return best
+
+    def places_conflict(self, key: str, terms: np.ndarray) -> bool:
+        """Whether the post names places and story ``key`` names others only (never one story)."""
+        story = self.stories.get(key)
+        if story is None or not story.places or len(terms) < 2:
+            return False
+        places = self.table.places.intersection(unpack_terms(terms)[0].tolist())
+        return bool(places) and not (places & story.places)
 
     def add(self, key: str, terms: np.ndarray, when: datetime) -> None:
         """Add a post's terms to story ``key`` (creating it); keeps the index bounded."""

@@ -60,6 +60,9 @@ class ModelCard:
     params: dict[str, Any]
     metrics: dict[str, float] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
+    intervals: dict[str, list[float]] = field(default_factory=dict)  # bootstrap 95 % of the metrics
+    # the same validation file scored by other predictors: the keyword net, the model this one replaced
+    comparisons: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -141,9 +144,9 @@ def train_model(
     """
     spec = spec_for(name)
     if records is None:
-        if data_dir is None:
+        if data_dir is None and spec.needs_shared_data:
             raise ValueError("records=None needs data_dir (the shared training data)")
-        base, val, desc = spec.default_data(Path(data_dir))
+        base, val, desc = spec.default_data(Path(data_dir or "."))
         train = parse_records(name, base)
         val_parsed = parse_records(name, val_records if val_records is not None else val)
     else:
@@ -163,6 +166,8 @@ def train_model(
     params = _params(spec, seed)
     pipe = _fit(spec, train, seed)
     metrics = _metrics(spec, val_parsed, _linear(pipe)) if val_parsed else {}
+    intervals = (bootstrap_intervals(spec, [r["label"] for r in val_parsed],
+                                     predict_labels(spec, val_parsed, _linear(pipe))) if val_parsed else {})
     refit = records is None and spec.refit_on_validation and refit_on_validation and bool(val_parsed)
     if refit:  # the metrics above are the train-only fit's; ship the fit on train + validation
         train = train + val_parsed
@@ -183,7 +188,7 @@ def train_model(
         name=name, version=_version(name, train, params), created=datetime.now(UTC).isoformat(timespec="seconds"),
         data=desc + (f"; plus {len(extra)} extra labelled records" if extra else ""),
         n_train=len(train), n_extra=len(extra), n_validation=len(val_parsed), params=params,
-        metrics=metrics, classes=classes,
+        metrics=metrics, classes=classes, intervals=intervals,
     )
     (out_dir / f"{name}.card.json").write_text(card.to_json(), encoding="utf-8")
     if bundle:
@@ -197,17 +202,88 @@ def _params(spec: ModelSpec, seed: int) -> dict[str, Any]:
         "C": spec.c, "max_features": spec.max_features, "min_df": spec.min_df, "sublinear_tf": True,
         "features": "jieba words + word bigrams + char 1-3-grams", "classifier": "LogisticRegression",
         "class_weight": spec.class_weight, "seed": seed,
+        "calibration": "on 5-fold out-of-fold scores of the training data" if spec.calibrate else None,
     }
 
 
 def _fit(spec: ModelSpec, records: Sequence[Record], seed: int) -> Any:
-    """The fitted scikit-learn pipeline of ``spec`` on ``records``."""
+    """The fitted scikit-learn pipeline of ``spec`` on ``records`` (calibrated if the spec says so)."""
+    pipe = _fit_plain(spec, records, seed)
+    if spec.calibrate:
+        calibrate(pipe, _out_of_fold_scores(spec, records, seed), [r["label"] for r in records])
+    return pipe
+
+
+def _fit_plain(spec: ModelSpec, records: Sequence[Record], seed: int) -> Any:
     pipe = build_pipeline(spec.c, spec.max_features, seed, spec.class_weight, spec.min_df)
     texts, labels = [r["text"] for r in records], [r["label"] for r in records]
     vec, clf = pipe.named_steps["tfidf"], pipe.named_steps["clf"]
     clf.fit(vec.fit_transform(texts), labels)
     vec.stop_words_ = None  # large and only informative; not needed to predict
     return pipe
+
+
+def _out_of_fold_scores(spec: ModelSpec, records: Sequence[Record], seed: int) -> np.ndarray:
+    """Decision scores of each record from a fit that did not see it (5 folds, stratified)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = [r["label"] for r in records]
+    counts = {c: labels.count(c) for c in set(labels)}
+    strata = [c if counts[c] >= 5 else "rare" for c in labels]
+    classes = sorted(set(labels))
+    scores: np.ndarray | None = None
+    for train_idx, test_idx in StratifiedKFold(5, shuffle=True, random_state=seed).split(labels, strata):
+        pipe = _fit_plain(spec, [records[i] for i in train_idx], seed)
+        z = np.asarray(pipe.decision_function([records[i]["text"] for i in test_idx]))
+        fold_classes = [str(c) for c in pipe.named_steps["clf"].classes_]
+        if scores is None:
+            scores = np.zeros((len(records), 1 if len(classes) == 2 else len(classes)))
+        if z.ndim == 1:
+            scores[test_idx, 0] = z
+        else:  # a class absent from a fold's training part keeps a very low score
+            full = np.full((len(test_idx), len(classes)), -10.0)
+            for j, c in enumerate(fold_classes):
+                full[:, classes.index(c)] = z[:, j]
+            scores[test_idx] = full
+    assert scores is not None
+    return scores
+
+
+def calibrate(pipe: Any, scores: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """Fold a calibration fitted on out-of-fold ``scores`` into the pipeline's linear weights.
+
+    Binary: Platt scaling, p = σ(a·z + b). Multi-class: a temperature and a bias per class,
+    p = softmax(z / T + b) (class weighting shifts the classes' priors; the bias puts them back).
+    Both are affine in the scores, so the model stays one linear layer (serving is unchanged).
+    """
+    from scipy.optimize import minimize
+
+    clf = pipe.named_steps["clf"]
+    classes = [str(c) for c in clf.classes_]
+    y = np.asarray([classes.index(str(label)) for label in labels])
+    if scores.shape[1] == 1:
+        z = scores[:, 0]
+
+        def nll_binary(p: np.ndarray) -> float:
+            t = p[0] * z + p[1]
+            return float(np.mean(np.logaddexp(0, t) - y * t))
+
+        a, b = minimize(nll_binary, np.array([1.0, 0.0]), method="L-BFGS-B").x
+        clf.coef_ = clf.coef_ * a
+        clf.intercept_ = clf.intercept_ * a + b
+        return {"method": "platt", "a": round(float(a), 4), "b": round(float(b), 4)}
+    k = scores.shape[1]
+
+    def nll(p: np.ndarray) -> float:
+        t = scores / np.exp(p[0]) + p[1:]
+        t = t - t.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(t).sum(axis=1)) - t[np.arange(len(y)), y]))
+
+    res = minimize(nll, np.zeros(k + 1), method="L-BFGS-B")
+    temp, bias = float(np.exp(res.x[0])), res.x[1:]
+    clf.coef_ = clf.coef_ / temp
+    clf.intercept_ = clf.intercept_ / temp + bias
+    return {"method": "temperature+bias", "T": round(temp, 4), "bias": [round(float(v), 4) for v in bias]}
 
 
 def _linear(pipe: Any) -> LinearModel:
@@ -267,17 +343,25 @@ def load_card(name: str, models_dir: Path | None = None) -> ModelCard | None:
 
 
 def _metrics(spec: ModelSpec, records: Sequence[Record], model: LinearModel) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+    return score(spec, [r["label"] for r in records], predict_labels(spec, records, model))
 
-    y_true = [r["label"] for r in records]
+
+def predict_labels(spec: ModelSpec, records: Sequence[Record], model: LinearModel) -> list[str]:
+    """The model's label for each record (a sentiment file with only neg/pos labels: argmax of those two)."""
     proba = model.predict_proba_features([features(tokenize(r["text"])) for r in records])
     classes = list(model.classes)
-    present = sorted(set(y_true))
-    if spec.name == "sentiment" and "neu" not in present and set(present) <= {"neg", "pos"}:
+    present = {r["label"] for r in records}
+    if spec.name == "sentiment" and "neu" not in present and present <= {"neg", "pos"}:
         cols = [classes.index(c) for c in ("neg", "pos")]
-        y_pred = [("neg", "pos")[i] for i in np.argmax(proba[:, cols], axis=1)]
-    else:
-        y_pred = [classes[i] for i in np.argmax(proba, axis=1)]
+        return [("neg", "pos")[i] for i in np.argmax(proba[:, cols], axis=1)]
+    return [classes[i] for i in np.argmax(proba, axis=1)]
+
+
+def score(spec: ModelSpec, y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
+    """``n, accuracy, precision, recall, f1, macro_f1`` (see the module docstring)."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    present = sorted(set(y_true))
     macro = float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0))
     if spec.positive is not None:
         p, r, f, _ = precision_recall_fscore_support(
@@ -292,6 +376,21 @@ def _metrics(spec: ModelSpec, records: Sequence[Record], model: LinearModel) -> 
         prec, rec, f1 = float(p), float(r), float(f)
     return {"n": len(y_true), "accuracy": float(accuracy_score(y_true, y_pred)), "precision": prec,
             "recall": rec, "f1": f1, "macro_f1": macro}
+
+
+def bootstrap_intervals(spec: ModelSpec, y_true: Sequence[str], y_pred: Sequence[str], *, rounds: int = 1000,
+                        seed: int = SEED) -> dict[str, list[float]]:
+    """95 % percentile-bootstrap intervals of each metric (items resampled with replacement)."""
+    rng = np.random.default_rng(seed)
+    yt, yp = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    samples: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        idx = rng.integers(0, len(yt), len(yt))
+        for key, value in score(spec, yt[idx].tolist(), yp[idx].tolist()).items():
+            if key != "n":
+                samples.setdefault(key, []).append(value)
+    return {k: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)]
+            for k, v in samples.items()}
 
 
 def evaluate_model(name: str, records: Iterable[Record], models_dir: Path | None = None) -> dict[str, float]:

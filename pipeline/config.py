@@ -100,6 +100,8 @@ def _resolve_env(node: Any, environ: Mapping[str, str], path: str, issues: list[
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for "the key itself is bad": the path already ends at it
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -154,71 +156,103 @@ def _issues_from(exc: ValidationError) -> list[ConfigIssue]:
     return issues
 
 
-def _cross_check(config: Config) -> list[ConfigIssue]:
-    """References between sections: names unique, topics, supervisors and webhooks exist,
-    retention longer than the event window."""
-    issues: list[ConfigIssue] = []
-    topic_names = {t.name for t in config.topics}
-    webhook_names = {w.name for w in config.webhooks}
-    monitor_names = {m.name for m in config.monitors}
+def _entries(node: Any, key: str) -> list[dict[str, Any]]:
+    """The list under ``key`` as mappings (anything malformed becomes {}: validation reports it)."""
+    value = node.get(key) if isinstance(node, dict) else None
+    return [v if isinstance(v, dict) else {} for v in value] if isinstance(value, list) else []
 
-    def dupes(kind: str, names: list[str]) -> None:
+
+def _strings(node: dict[str, Any], key: str) -> list[str]:
+    value = node.get(key)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _references(config: Config) -> dict[str, Any]:
+    """The parts of a valid config that other parts refer to, in the shape of the raw file."""
+    return {
+        "sources": [{"name": s.name, "topics": s.topics} for s in config.sources],
+        "topics": [{"name": t.name, "expression": t.expression} for t in config.topics],
+        "monitors": [{"name": m.name, "topics": m.topics, "supervisor": m.supervisor, "webhooks": m.webhooks}
+                     for m in config.monitors],
+        "webhooks": [{"name": w.name} for w in config.webhooks],
+        "alerts": {"rules": [{"name": r.name, "topics": r.topics} for r in config.alerts.rules]},
+    }
+
+
+def _cross_check(data: dict[str, Any]) -> list[ConfigIssue]:
+    """References between sections: names unique, topics, supervisors and webhooks exist, topic
+    expressions parse. Works on the raw data too, so that these are reported with the other errors."""
+    issues: list[ConfigIssue] = []
+    topics, monitors = _entries(data, "topics"), _entries(data, "monitors")
+    topic_names = {t.get("name") for t in topics}
+    webhook_names = {w.get("name") for w in _entries(data, "webhooks")}
+    monitor_names = {m.get("name") for m in monitors}
+    rules = _entries(data.get("alerts"), "rules")
+
+    def dupes(kind: str, entries: list[dict[str, Any]]) -> None:
         seen: set[str] = set()
-        for i, name in enumerate(names):
+        for i, entry in enumerate(entries):
+            name = entry.get("name")
+            if not isinstance(name, str):
+                continue
             if name in seen:
                 issues.append(ConfigIssue(path=f"{kind}[{i}].name", message="duplicate name; names must be unique",
                                           value=name))
             seen.add(name)
 
-    dupes("sources", [s.name for s in config.sources])
-    dupes("topics", [t.name for t in config.topics])
-    dupes("monitors", [m.name for m in config.monitors])
-    dupes("webhooks", [w.name for w in config.webhooks])
-    dupes("alerts.rules", [r.name for r in config.alerts.rules])
-    known = ", ".join(sorted(topic_names)) or "(none defined)"
-    for i, monitor in enumerate(config.monitors):
-        for j, topic in enumerate(monitor.topics):
-            if topic not in topic_names:
-                issues.append(ConfigIssue(path=f"monitors[{i}].topics[{j}]",
-                                          message=f"no such topic; defined topics: {known}", value=topic))
-        if monitor.supervisor is not None and monitor.supervisor not in monitor_names:
+    sources = _entries(data, "sources")
+    for kind, entries in (("sources", sources), ("topics", topics), ("monitors", monitors),
+                          ("webhooks", _entries(data, "webhooks")), ("alerts.rules", rules)):
+        dupes(kind, entries)
+    known = ", ".join(sorted(n for n in topic_names if isinstance(n, str))) or "(none defined)"
+
+    def topic_refs(kind: str, entries: list[dict[str, Any]]) -> None:
+        for i, entry in enumerate(entries):
+            for j, topic in enumerate(_strings(entry, "topics")):
+                if topic not in topic_names:
+                    issues.append(ConfigIssue(path=f"{kind}[{i}].topics[{j}]",
+                                              message=f"no such topic; defined topics: {known}", value=topic))
+
+    topic_refs("monitors", monitors)
+    for i, monitor in enumerate(monitors):
+        supervisor = monitor.get("supervisor")
+        if isinstance(supervisor, str) and supervisor not in monitor_names:
             issues.append(ConfigIssue(path=f"monitors[{i}].supervisor",
                                       message="no monitor of that name; the supervisor must be listed in monitors",
-                                      value=monitor.supervisor))
-        for j, hook in enumerate(monitor.webhooks):
+                                      value=supervisor))
+        for j, hook in enumerate(_strings(monitor, "webhooks")):
             if hook not in webhook_names:
                 issues.append(ConfigIssue(path=f"monitors[{i}].webhooks[{j}]",
                                           message="no webhook of that name in webhooks", value=hook))
-    for i, rule in enumerate(config.alerts.rules):
-        for j, topic in enumerate(rule.topics):
-            if topic not in topic_names:
-                issues.append(ConfigIssue(path=f"alerts.rules[{i}].topics[{j}]",
-                                          message=f"no such topic; defined topics: {known}", value=topic))
-    for i, source in enumerate(config.sources):
-        for j, topic in enumerate(source.topics):
-            if topic not in topic_names:
-                issues.append(ConfigIssue(path=f"sources[{i}].topics[{j}]",
-                                          message=f"no such topic; defined topics: {known}", value=topic))
-    keep_posts, window = config.retention.posts, config.process.event_window
-    if keep_posts is not None and keep_posts <= window:
-        issues.append(ConfigIssue(path="retention.posts", value=str(keep_posts),
-                                  message=f"must be longer than process.event_window ({window}): "
-                                          "posts still joining events would be deleted"))
-    issues.extend(_check_topic_expressions(config))
+    topic_refs("alerts.rules", rules)
+    topic_refs("sources", sources)
+    issues.extend(_check_topic_expressions(topics))
     return issues
 
 
-def _check_topic_expressions(config: Config) -> list[ConfigIssue]:
+def _check_retention(config: Config) -> list[ConfigIssue]:
+    keep_posts, window = config.retention.posts, config.process.event_window
+    if keep_posts is not None and keep_posts <= window:
+        return [ConfigIssue(path="retention.posts", value=str(keep_posts),
+                            message=f"must be longer than process.event_window ({window}): "
+                                    "posts still joining events would be deleted")]
+    return []
+
+
+def _check_topic_expressions(topics: list[dict[str, Any]]) -> list[ConfigIssue]:
     try:
         from nlp.rules import RuleSyntaxError, compile_rule
     except ImportError:  # the rule compiler ships with nlp; without it nothing to check
         return []
     issues = []
-    for i, topic in enumerate(config.topics):
+    for i, topic in enumerate(topics):
+        expression = topic.get("expression")
+        if not isinstance(expression, str) or not expression.strip():
+            continue  # missing or empty: the schema reports it
         try:
-            compile_rule(topic.expression)
+            compile_rule(expression)
         except RuleSyntaxError as exc:
-            issues.append(ConfigIssue(path=f"topics[{i}].expression", message=str(exc), value=topic.expression))
+            issues.append(ConfigIssue(path=f"topics[{i}].expression", message=str(exc)))
     return issues
 
 
@@ -234,8 +268,10 @@ def parse_config(data: Any, *, base_dir: Path, environ: Mapping[str, str], sourc
         config = Config.model_validate({**resolved, "base_dir": base_dir})
     except ValidationError as exc:
         issues.extend(_issues_from(exc))
+        issues.extend(_cross_check(resolved))  # every mistake at once, references too
         raise ConfigError(source, issues) from None
-    issues.extend(_cross_check(config))
+    issues.extend(_cross_check(_references(config)))
+    issues.extend(_check_retention(config))
     if issues:
         raise ConfigError(source, issues)
     return config

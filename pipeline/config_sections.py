@@ -159,6 +159,7 @@ class AlertRuleConfig(Strict):
     """Which analysed posts and events raise an alert. All given conditions must hold."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    label: str | None = Field(None, max_length=40, description="the rule's name as people read it (Chinese)")
     topics: list[str] = Field(default_factory=list, description="empty: any topic")
     categories: list[Category] = Field(default_factory=list, description="empty: any category")
     min_relevance: float = Field(0.5, ge=0, le=1)
@@ -281,7 +282,7 @@ class ProcessConfig(Strict):
                                   "is redone by another after this (must exceed a batch's processing time)")
     event_index_posts: int = Field(50_000, ge=1000, description="recent posts a worker keeps in memory to "
                                    "join new posts to their events (about 1.3 KB each)")
-    story_threshold: float = Field(0.35, ge=0, le=1, description="cosine similarity (TF-IDF of content words, "
+    story_threshold: float = Field(0.3, ge=0, le=1, description="cosine similarity (TF-IDF of content words, "
                                    "names and places weigh more) at which a post told in other words joins a "
                                    "story's event; 0 turns story linking off (only copies and close "
                                    "paraphrases merge)")

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.config import Config
-from pipeline.exceptions import StorageError
+from pipeline.exceptions import DatabaseNotReady, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,12 @@ def _prepare_sqlite_file(path: Path) -> None:
         raise StorageError(f"the database file {path} is read-only")
 
 
-def make_engine(url: str, *, busy_timeout_s: float = 30, pool_size: int = 5, echo: bool = False) -> Engine:
-    """Build an engine for ``url`` and check that the database answers."""
+def make_engine(url: str, *, busy_timeout_s: float = 30, pool_size: int = 5, echo: bool = False,
+                create: bool = True) -> Engine:
+    """Build an engine for ``url`` and check that the database answers.
+
+    ``create=False``: a SQLite file that does not exist is an error (`DatabaseNotReady`) rather than
+    an empty file left behind by a command that then fails for want of tables."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -62,6 +66,8 @@ def make_engine(url: str, *, busy_timeout_s: float = 30, pool_size: int = 5, ech
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         path = _sqlite_path(url)
+        if path is not None and not create and not path.exists():
+            raise DatabaseNotReady(f"no database at {path}; run `yuqing db upgrade` (or `yuqing init`) to create it")
         if path is not None:
             _prepare_sqlite_file(path)
         kwargs["connect_args"] = {"timeout": busy_timeout_s, "check_same_thread": False}
@@ -131,9 +137,9 @@ def check_connection(engine: Engine) -> None:
         raise StorageError(describe_db_error(exc, url)) from None
 
 
-def engine_from_config(config: Config) -> Engine:
+def engine_from_config(config: Config, *, create: bool = True) -> Engine:
     return make_engine(config.database_url, busy_timeout_s=config.storage.busy_timeout_s,
-                       pool_size=config.storage.pool_size)
+                       pool_size=config.storage.pool_size, create=create)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

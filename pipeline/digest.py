@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,12 +19,14 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.digest.build import NEGATIVE_CUTOFF, RUMOUR_CUTOFF, DigestInput, build_digest_content
+from alerts.digest.build import NEGATIVE_CUTOFF, DigestInput, build_digest_content
 from nlp.categories import CATEGORY_NAMES_ZH, Category
+from nlp.refutation import CLARIFICATION, REFUTATION_MAX_RUMOUR, answers, refutes_rumour
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.models import Alert, Analysis, CrawlRun, Event, Post, ResponseDraft, Source, utcnow
 from pipeline.store import outbox
+from pipeline.store.alerts import most_urgent_first
 from pipeline.store.digests import save_digest
 
 log = logging.getLogger(__name__)
@@ -67,7 +71,35 @@ def posted_between(start: datetime, end: datetime) -> Any:
                and_(Post.published_at.is_(None), Post.fetched_at >= start, Post.fetched_at < end))
 
 
-def _day_posts(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Refutation:
+    """A relevant post that refutes a rumour (see nlp.refutation): a clarification, not a rumour."""
+
+    post_id: int
+    event_id: int | None
+    text: str
+    at: datetime
+
+
+def refutations_between(session: Session, start: datetime, end: datetime) -> list[Refutation]:
+    """Posts of [start, end) in the rumour category that refute a rumour rather than spread one.
+    Only rumour-category posts the rumour model scores low are read, so this stays a small query."""
+    when = func.coalesce(Post.published_at, Post.fetched_at)
+    rows = session.execute(
+        select(Post.id, Post.event_id, Post.title, Post.text, when, Analysis.rumour)
+        .join(Analysis, Analysis.post_id == Post.id)
+        .where(posted_between(start, end), Analysis.is_relevant.is_(True), Analysis.category == Category.RUMOUR.value,
+               Analysis.rumour < REFUTATION_MAX_RUMOUR)).all()
+    out = {}
+    for post_id, event_id, title, text, at, rumour in rows:
+        body = f"{title or ''} {text or ''}"
+        if refutes_rumour(body, float(rumour or 0.0)):
+            out[post_id] = Refutation(post_id, event_id, body, at)
+    return list(out.values())
+
+
+def _day_posts(session: Session, start: datetime, end: datetime,
+               refutations: Sequence[Refutation] = ()) -> pd.DataFrame:
     stmt = (select(Post.id.label("post_id"), Post.event_id, Source.name.label("source"), Analysis.id.label("aid"),
                    Analysis.is_relevant, Analysis.negative, Analysis.rumour, Analysis.category, Analysis.topics)
             .join(Source, Source.id == Post.source_id).outerjoin(Analysis, Analysis.post_id == Post.id)
@@ -80,6 +112,8 @@ def _day_posts(session: Session, start: datetime, end: datetime) -> pd.DataFrame
     frame["is_relevant"] = frame["is_relevant"].fillna(False).astype(bool)
     frame[["negative", "rumour"]] = frame[["negative", "rumour"]].fillna(0.0).astype(float)
     frame["category"] = frame["category"].fillna(Category.OTHER.value)
+    refuting = {r.post_id for r in refutations}
+    frame.loc[frame["post_id"].isin(refuting), "category"] = CLARIFICATION  # a 辟谣 is not a rumour
     return frame.drop(columns=["aid"])
 
 
@@ -89,9 +123,11 @@ def totals_between(session: Session, start: datetime, end: datetime) -> dict[str
     row = session.execute(
         select(func.count(func.distinct(Post.id)), distinct_where(relevant),
                distinct_where(and_(relevant, Analysis.negative > NEGATIVE_CUTOFF)),
-               distinct_where(and_(relevant, Analysis.rumour >= RUMOUR_CUTOFF)))
+               distinct_where(and_(relevant, Analysis.category == Category.RUMOUR.value)))
         .outerjoin(Analysis, Analysis.post_id == Post.id).where(posted_between(start, end))).one()
-    return {"posts": int(row[0]), "relevant": int(row[1]), "negative": int(row[2]), "rumours": int(row[3])}
+    # 疑似谣言: the one definition (alerts.digest.build.SUSPECTED_RUMOURS): relevant, rumour category, not a 辟谣
+    rumours = int(row[3]) - len(refutations_between(session, start, end))
+    return {"posts": int(row[0]), "relevant": int(row[1]), "negative": int(row[2]), "rumours": rumours}
 
 
 def _trend(session: Session, config: Config, day: date) -> pd.DataFrame:
@@ -142,7 +178,7 @@ def alerts_between(session: Session, config: Config, start: datetime, end: datet
     stmt = (select(Alert, Event.title).join(Event, Event.id == Alert.event_id)
                          .where(Alert.created_at < end,
                                 or_(Alert.status != "closed", Alert.closed_at >= start, Alert.created_at >= start))
-                         .order_by(Alert.grade, Alert.due_at))
+                         .order_by(*most_urgent_first()))
     rows = []
     as_of = min(end, utcnow())  # today's digest counts as overdue only what is overdue now
     for alert, title in session.execute(stmt):
@@ -164,15 +200,25 @@ def _answers(session: Session, event_ids: list[int]) -> dict[int, datetime]:
     return {int(eid): at for eid, at in rows if eid is not None and at is not None}
 
 
-def rumours_between(session: Session, config: Config, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def rumours_between(session: Session, config: Config, start: datetime, end: datetime,
+             refutations: list[Refutation]) -> list[dict[str, Any]]:
+    """The day's rumour events with their answer: a published response, else a 辟谣 post that quotes
+    the rumour. Events made only of 辟谣 posts are clarifications, not rumours awaiting a response."""
     rows = session.execute(select(Event.id, Event.title, Event.post_count, Event.first_seen)
                            .where(Event.category == Category.RUMOUR.value, Event.last_seen >= start,
                                   Event.first_seen < end)
                            .order_by(Event.post_count.desc()).limit(50)).all()
+    refuting_events = Counter(r.event_id for r in refutations if r.event_id is not None)
+    rows = [r for r in rows if refuting_events.get(r[0], 0) < r[2]]  # not every post of it a 辟谣
     answered = _answers(session, [r[0] for r in rows])
-    return [{"title": title, "posts": posts, "first_seen": local_text(config, first),
-             "answered": eid in answered, "answered_at": local_text(config, answered.get(eid))}
-            for eid, title, posts, first in rows]
+    out = []
+    for eid, title, posts, first in rows:
+        clarified = min((r.at for r in refutations if r.event_id != eid and answers(title, r.text)), default=None)
+        answer = ("已回应", answered[eid]) if eid in answered else ("已有辟谣报道", clarified) if clarified else None
+        out.append({"title": title, "posts": posts, "first_seen": local_text(config, first),
+                    "answered": answer is not None, "answer": answer[0] if answer else "",
+                    "answered_at": local_text(config, answer[1] if answer else None)})
+    return out
 
 
 def event_window(session: Session, event_id: int, start: datetime, end: datetime) -> tuple[int, float]:
@@ -211,8 +257,9 @@ def sources_between(session: Session, config: Config, counts: dict[str, int], st
         select(Source.name, func.count()).join(CrawlRun, CrawlRun.source_id == Source.id)
         .where(CrawlRun.started_at >= start, CrawlRun.started_at < end, CrawlRun.status.in_(("failed", "timeout")))
         .group_by(Source.name)).all())
-    names = [s.name for s in config.sources if s.enabled] + sorted(n for n in known if n not in
-                                                                   {s.name for s in config.sources})
+    enabled = [s.name for s in config.sources if s.enabled]
+    disabled = {s.name for s in config.sources if not s.enabled}  # listed if it has data; never "silent"
+    names = enabled + sorted(n for n in known if n not in enabled)
     out = []
     for name in names:
         row = known.get(name)
@@ -220,7 +267,7 @@ def sources_between(session: Session, config: Config, counts: dict[str, int], st
         note = (row.health_note if row is not None and row.health_note else
                 (f"{failed_runs[name]} 次采集失败" if failed_runs.get(name) else None))
         out.append({"name": name, "posts": int(counts.get(name, 0)), "failed": failed,
-                    "silent": not failed and not counts.get(name), "note": note})
+                    "silent": not failed and not counts.get(name) and name not in disabled, "note": note})
     return out
 
 
@@ -231,16 +278,23 @@ def _source_counts(posts: pd.DataFrame) -> dict[str, int]:
 def build_digest(session: Session, config: Config, day: date) -> DigestResult:
     """The digest of local calendar day ``day``: subject, HTML, plain text, figures and chart."""
     start, end = day_bounds(config, day)
-    posts = _day_posts(session, start, end)
+    refutations = refutations_between(session, start, end)
+    posts = _day_posts(session, start, end, refutations)
     event_ids = [int(e) for e in posts.loc[posts["is_relevant"], "event_id"].dropna().unique()]
     by_event = posts[posts["is_relevant"]].dropna(subset=["event_id"]).groupby("event_id").size()
     top_ids = [int(e) for e in by_event.sort_values(ascending=False).head(config.digest.top_events).index]
     events, event_trend = _events(session, config, top_ids, day)
+    if len(events):  # an event made only of 辟谣 posts is a clarification, not a rumour
+        refuting = Counter(r.event_id for r in refutations if r.event_id is not None)
+        sizes = posts.dropna(subset=["event_id"]).groupby("event_id").size()
+        clarifying = [e for e, n in refuting.items() if n >= int(sizes.get(e, 0)) and e in set(events["event_id"])]
+        events.loc[events["event_id"].isin(clarifying), "category"] = CLARIFICATION
     log.debug("digest data loaded", extra={"day": str(day), "posts": len(posts), "events": len(event_ids)})
     content = build_digest_content(DigestInput(
         day=day, posts=posts, previous=totals_between(session, *day_bounds(config, day - timedelta(days=1))),
         trend=_trend(session, config, day), events=events, event_trend=event_trend,
-        alerts=alerts_between(session, config, start, end), rumours=rumours_between(session, config, start, end),
+        alerts=alerts_between(session, config, start, end),
+        rumours=rumours_between(session, config, start, end, refutations),
         effects=effects_between(session, config, start - timedelta(days=6), end),
         sources=sources_between(session, config, _source_counts(posts), start, end),
         topic_labels={t.name: t.label for t in config.topics}, top_events=config.digest.top_events,
@@ -250,7 +304,8 @@ def build_digest(session: Session, config: Config, day: date) -> DigestResult:
 
 
 def archive_digest(session: Session, result: DigestResult, *, now: datetime) -> None:
-    save_digest(session, day=result.day, subject=result.subject, html=result.html, text=result.text,
+    # the archive keeps the chart inside the page (the mail's cid: image exists only in the mail)
+    save_digest(session, day=result.day, subject=result.subject, html=result.standalone_html(), text=result.text,
                 stats=result.stats, now=now)
 
 

@@ -20,6 +20,8 @@ from typing import Any, BinaryIO, Literal
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Row
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +29,7 @@ from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.exceptions import YuqingError
 from pipeline.postfields import EXPORT_FIELDS, URN_PREFIX, format_time, neutralise_cell, parse_time
+from pipeline.sheets import HEADER_ROW, PROBABILITIES, XLSX_WIDTHS, percent, person_values
 from pipeline.store import audit
 from pipeline.store.export import ExportFilter, stream_export_rows
 
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 ExportFormat = Literal["jsonl", "csv", "xlsx"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv", "xlsx")
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
+SHEET_TITLE = "信息"
 
 
 class ExportError(YuqingError):
@@ -84,14 +88,22 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: BinaryIO) -> int:
     return count
 
 
+def csv_row(record: dict[str, Any]) -> list[object]:
+    """One CSV row as people read it (pipeline.sheets), formula-safe; the web inbox's CSV uses it too."""
+    values = person_values(record)
+    for name in PROBABILITIES:
+        values[name] = percent(values[name])
+    return [_csv_cell(values[name]) for name in EXPORT_FIELDS]
+
+
 def write_csv(records: Iterable[dict[str, Any]], out: BinaryIO) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
     count = 0
     try:
         writer = csv.writer(text)
-        writer.writerow(EXPORT_FIELDS)
+        writer.writerow(HEADER_ROW)
         for record in records:
-            writer.writerow([_csv_cell(record[name]) for name in EXPORT_FIELDS])
+            writer.writerow(csv_row(record))
             count += 1
     finally:
         text.flush()
@@ -107,6 +119,47 @@ def _csv_cell(value: object) -> object:
     return value
 
 
+def _new_sheet(book: Workbook, title: str) -> Any:
+    """A sheet with Chinese headers, column widths and a frozen header row (set before any row: a
+    write-only sheet writes them first); its autofilter is set by `_finish_sheet`."""
+    sheet = book.create_sheet(title)
+    for i, name in enumerate(EXPORT_FIELDS, 1):
+        sheet.column_dimensions[get_column_letter(i)].width = XLSX_WIDTHS[name]
+    sheet.freeze_panes = "A2"
+    header = []
+    for label in HEADER_ROW:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    return sheet
+
+
+def _xlsx_row(sheet: Any, record: dict[str, Any]) -> list[object]:
+    values = person_values(record)
+    row = [_xlsx_cell(sheet, values[name]) for name in EXPORT_FIELDS]
+    published = values["published_at"]
+    if published:  # a real date cell, in the config's time zone (Excel has no time zones)
+        cell = WriteOnlyCell(sheet, value=datetime.fromisoformat(published).replace(tzinfo=None))
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        row[_PUBLISHED] = cell
+    for index, name in _PROBABILITY_COLUMNS:
+        if values[name] is not None:
+            cell = WriteOnlyCell(sheet, value=float(values[name]))
+            cell.number_format = "0%"
+            row[index] = cell
+    return row
+
+
+def _finish_sheet(sheet: Any, rows: int) -> None:
+    """The autofilter over the header and the ``rows`` rows written (written after the rows)."""
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_FIELDS))}{max(rows, 1)}"
+
+
+_PUBLISHED = EXPORT_FIELDS.index("published_at")
+_PROBABILITY_COLUMNS = tuple((EXPORT_FIELDS.index(name), name) for name in PROBABILITIES)
+
+
 def write_xlsx(records: Iterable[dict[str, Any]], out: BinaryIO) -> int:
     """A write-only workbook; a new sheet starts when one reaches Excel's row limit."""
     book = Workbook(write_only=True)
@@ -116,16 +169,18 @@ def write_xlsx(records: Iterable[dict[str, Any]], out: BinaryIO) -> int:
     count = 0
     for record in records:
         if rows_in_sheet >= XLSX_MAX_ROWS:
+            if sheet is not None:
+                _finish_sheet(sheet, rows_in_sheet)
             sheets += 1
-            sheet = book.create_sheet("posts" if sheets == 1 else f"posts{sheets}")
-            sheet.append(list(EXPORT_FIELDS))
+            sheet = _new_sheet(book, SHEET_TITLE if sheets == 1 else f"{SHEET_TITLE}{sheets}")
             rows_in_sheet = 1
         assert sheet is not None
-        sheet.append([_xlsx_cell(sheet, record[name]) for name in EXPORT_FIELDS])
+        sheet.append(_xlsx_row(sheet, record))
         rows_in_sheet += 1
         count += 1
     if sheet is None:
-        book.create_sheet("posts").append(list(EXPORT_FIELDS))
+        sheet, rows_in_sheet = _new_sheet(book, SHEET_TITLE), 1
+    _finish_sheet(sheet, rows_in_sheet)
     book.save(out)
     return count
 

@@ -81,7 +81,7 @@ class _Senders:
         files = [(a["filename"], a["content_type"], base64.b64decode(a["data"])) for a in p.get("attachments") or ()]
         msg = build_email(sender=self.config.smtp.sender, to=to, subject=claimed.subject, text=p.get("text", ""),
                           html=p.get("html"), images=images, idempotency_key=claimed.idempotency_key,
-                          attachments=files)
+                          tz=self.config.tz, attachments=files)
         if self.config.smtp.outbox_dir:
             write_eml(self.config.path(self.config.smtp.outbox_dir), _file_stem(claimed), msg, p.get("html"))
         else:

@@ -26,6 +26,9 @@ FIELD_ALIASES = {
     "标题": "title", "content": "text", "body": "text", "正文": "text", "内容": "text",
     "作者": "author", "发布者": "author", "time": "published_at", "date": "published_at",
     "发布时间": "published_at", "时间": "published_at", "楼层": "floor", "主帖链接": "thread_url",
+    # the rest of the Chinese headers `yuqing export` writes (pipeline.sheets), so its files import again
+    "来源": "source", "相关度": "relevance", "谣言可能性": "rumour", "情感": "sentiment", "类别": "category",
+    "事件编号": "event_id",
 }
 
 URN_PREFIX = "urn:yuqing:content:"

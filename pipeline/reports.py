@@ -36,6 +36,7 @@ from pipeline.digest import (
     event_window,
     local_text,
     posted_between,
+    refutations_between,
     rumours_between,
     sources_between,
     totals_between,
@@ -286,7 +287,7 @@ def periodic_facts(session: Session, config: Config, kind: str, first: date, las
                    "closed": sum(1 for a in alerts if a["status"] == "closed"),
                    "overdue": sum(1 for a in alerts if a["overdue"])},
         "top_events": _top_events(session, config, start, end),
-        "rumours": rumours_between(session, config, start, end),
+        "rumours": rumours_between(session, config, start, end, refutations_between(session, start, end)),
         "effects": effects_between(session, config, start, end),
         "sources": sources_between(session, config, _source_totals(session, start, end), start, end),
     }

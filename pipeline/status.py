@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -41,6 +42,8 @@ class StatusReport:
     pending_notifications: int = 0
     dead_notifications: int = 0
     sources: list[Source] = field(default_factory=list)
+    # configured sources with no crawl yet (a fresh database): listed too, as "not crawled yet"
+    uncrawled: list[str] = field(default_factory=list)
     overdue: list[OverdueAlert] = field(default_factory=list)
 
 
@@ -52,7 +55,9 @@ def _next_runs(engine: Engine) -> dict[str, datetime | None]:
         return {job_id: (datetime.fromtimestamp(ts, UTC) if ts is not None else None) for job_id, ts in rows}
 
 
-def collect_status(engine: Engine, factory: sessionmaker[Session], *, now: datetime) -> StatusReport:
+def collect_status(engine: Engine, factory: sessionmaker[Session], *, now: datetime,
+                   configured: Sequence[str] = ()) -> StatusReport:
+    """Everything `yuqing status` shows; ``configured`` are the config's source names."""
     next_runs = _next_runs(engine)
     with factory() as session:
         report = StatusReport(leader=lease_holder(session, LEASE_NAME, now=now))
@@ -67,6 +72,8 @@ def collect_status(engine: Engine, factory: sessionmaker[Session], *, now: datet
         report.pending_notifications = outbox.get("pending", 0) + outbox.get("sending", 0)
         report.dead_notifications = outbox.get("dead", 0)
         report.sources = list(session.scalars(select(Source).order_by(Source.name)))
+        known = {s.name for s in report.sources}
+        report.uncrawled = sorted(name for name in configured if name not in known)
         rows = session.execute(
             select(Alert.id, Alert.grade, Event.title, Alert.monitor, Alert.due_at)
             .join(Event, Event.id == Alert.event_id)

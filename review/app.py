@@ -17,9 +17,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from pipeline.config import Config
@@ -27,10 +29,10 @@ from pipeline.db import engine_from_config, session_factory
 from pipeline.exceptions import NotFound
 from pipeline.models import utcnow
 from pipeline.store.review_actions import ActionRefused
-from review.auth import CsrfRejected, Forbidden, LoginRequired, Viewer
+from review.auth import CsrfRejected, Forbidden, LoginRequired, Viewer, current_user
 from review.client_address import trusted_networks
 from review.params import OutOfRange
-from review.rendering import Pages
+from review.rendering import ROLE_ZH, Pages
 from review.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,43 @@ def _viewer_or_none(request: Request) -> Viewer | None:
     return getattr(request.state, "viewer", None)
 
 
+def _error_viewer(request: Request) -> Viewer | None:
+    """The logged-in viewer for an error page, so that it keeps the menu bar (None: not logged in)."""
+    viewer = _viewer_or_none(request)
+    if viewer is not None:
+        return viewer
+    try:
+        with request.app.state.session_factory() as session:
+            return current_user(request, session)
+    except LoginRequired:
+        return None
+    except SQLAlchemyError:  # the page reports the error; without a database it has no menu bar
+        log.warning("no viewer for the error page", exc_info=True)
+        return None
+
+
+def _in_chinese(message: str) -> str:
+    """Role names in a message in Chinese (auth says “analyst”角色不能执行此操作)."""
+    for role, shown in ROLE_ZH.items():
+        message = message.replace(f"“{role}”", f"“{shown}”")
+    return message
+
+
+HTTP_MESSAGES_ZH = {404: "找不到该页面", 405: "不支持这种请求方式", 422: "请求的参数有误"}
+
+
 def _install_error_handlers(app: FastAPI, pages: Pages) -> None:
     def page(request: Request, status: int, message: str) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=status)
-        return pages.render(request, "error.html", {"viewer": None, "status": status, "message": message},
-                            status_code=status)
+        return pages.render(request, "error.html", {"viewer": _error_viewer(request), "status": status,
+                                                    "message": _in_chinese(message)}, status_code=status)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+        if _is_api(request) and isinstance(exc, StarletteHTTPException):
+            return JSONResponse({"detail": exc.detail}, status_code=status, headers=exc.headers)
+        return page(request, status, HTTP_MESSAGES_ZH.get(status, "请求未能完成"))
 
     async def login_required(request: Request, _exc: Exception) -> Response:
         if _is_api(request):
@@ -81,6 +114,7 @@ def _install_error_handlers(app: FastAPI, pages: Pages) -> None:
     async def out_of_range(request: Request, exc: Exception) -> Response:
         return page(request, 422, str(exc))
 
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(CsrfRejected, csrf)
@@ -106,7 +140,7 @@ def create_app(config: Config, *, engine: Engine | None = None,
 
     app = FastAPI(title="yuqing 舆情 review", version="1", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
-    pages = Pages(config.tz, now)
+    pages = Pages(config.tz, now, rule_labels={r.name: r.label for r in config.alerts.rules})
     app.state.config = config
     app.state.session_factory = session_factory(engine)
     app.state.pages = pages
@@ -134,6 +168,11 @@ def create_app(config: Config, *, engine: Engine | None = None,
 
     _install_error_handlers(app, pages)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it at the root whatever the page says
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     from review.routes import alerts, api, archive, dashboard, drafts, inbox, items, login, reports
 

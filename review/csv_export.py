@@ -1,7 +1,6 @@
-"""CSV export of inbox rows: UTF-8 with a BOM (so Excel reads Chinese), formula-injection safe.
-
-A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be run
-as a formula by spreadsheet programs; such cells get a leading apostrophe (OWASP advice).
+"""CSV export of inbox rows: the same columns, headers and values as `yuqing export --format csv`
+(pipeline.sheets: Chinese headers and values), UTF-8 with a BOM so that Excel reads Chinese, and
+formula-injection safe (a cell a spreadsheet would run as a formula gets a leading apostrophe).
 """
 
 from __future__ import annotations
@@ -9,26 +8,28 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.exporting import csv_row
+from pipeline.postfields import URN_PREFIX, format_time, neutralise_cell
+from pipeline.sheets import HEADER_ROW
 from pipeline.store.inbox import InboxRow
 
 BOM = "\ufeff"
-COLUMNS = ("id", "published_at", "source", "title", "text", "url", "category", "relevance", "rumour",
-           "negative", "sentiment", "topics", "event_id", "alert_id", "grade", "status")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """One cell as written (formula-safe): what `csv_row` does to each text cell."""
+    return neutralise_cell("" if value is None else str(value))
 
 
-def _values(row: InboxRow, tz: ZoneInfo) -> list[object]:
-    published = row.published_at.astimezone(tz).isoformat() if row.published_at else ""
-    return [row.post_id, published, row.source, row.title, row.text, row.url, row.category,
-            f"{row.relevance:.3f}", f"{row.rumour:.3f}", f"{row.negative:.3f}", row.sentiment,
-            " ".join(row.topics), row.event_id or "", row.alert_id or "", row.grade or "", row.status or ""]
+def _record(row: InboxRow, tz: ZoneInfo) -> dict[str, Any]:
+    """The row as an export record (pipeline.postfields.EXPORT_FIELDS)."""
+    return {"url": None if row.url.startswith(URN_PREFIX) else row.url, "source": row.source, "title": row.title,
+            "text": row.text, "author": row.author, "published_at": format_time(row.published_at, tz),
+            "thread_url": row.thread_url, "floor": row.floor, "relevance": row.relevance, "rumour": row.rumour,
+            "sentiment": row.sentiment, "category": row.category, "event_id": row.event_id}
 
 
 def csv_chunks(rows: Iterable[InboxRow], tz: ZoneInfo, *, every: int = 500) -> Iterator[bytes]:
@@ -36,9 +37,9 @@ def csv_chunks(rows: Iterable[InboxRow], tz: ZoneInfo, *, every: int = 500) -> I
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
-    writer.writerow(COLUMNS)
+    writer.writerow(HEADER_ROW)
     for n, row in enumerate(rows, 1):
-        writer.writerow([safe_cell(v) for v in _values(row, tz)])
+        writer.writerow(csv_row(_record(row, tz)))
         if n % every == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

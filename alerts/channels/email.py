@@ -11,9 +11,10 @@ import hashlib
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -32,14 +33,19 @@ def message_id(idempotency_key: str, sender: str) -> str:
 
 def build_email(*, sender: str, to: Sequence[str], subject: str, text: str, html: str | None = None,
                 images: Mapping[str, bytes] | None = None, idempotency_key: str | None = None,
+                tz: tzinfo | None = None, now: datetime | None = None,
                 attachments: Sequence[tuple[str, str, bytes]] = ()) -> EmailMessage:
     """A multipart/alternative mail; ``images`` (content-id → PNG) are attached inline to the HTML,
-    ``attachments`` (file name, MIME type, bytes) as files (a Word report)."""
+    ``attachments`` (file name, MIME type, bytes) as files (a Word report).
+
+    The ``Date:`` header is ``now`` (default: this moment) in ``tz``, the office's zone, with its offset
+    (``+0800``), as a mail client shows it; without ``tz``, UTC (``+0000``)."""
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Subject"] = subject
-    msg["Date"] = formatdate(localtime=False)
+    moment = now if now is not None else datetime.now(UTC)
+    msg["Date"] = format_datetime(moment.astimezone(tz or UTC))
     msg["Message-ID"] = message_id(idempotency_key, sender) if idempotency_key else make_msgid()
     msg.set_content(text, charset="utf-8")
     if html is not None:

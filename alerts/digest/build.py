@@ -18,12 +18,17 @@ import pandas as pd
 
 from alerts.digest.charts import trend_png
 from nlp.categories import CATEGORY_NAMES_ZH, Category
+from nlp.refutation import CLARIFICATION, CLARIFICATION_ZH
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHART_CID = "trend"
 SPARKS = "▁▂▃▄▅▆▇█"
 NEGATIVE_CUTOFF = 0.5
-RUMOUR_CUTOFF = 0.6
+# 疑似谣言, one definition everywhere (the digest's card and 按类别 row, `yuqing demo`'s summary): relevant
+# posts in the rumour category, less those that refute a rumour (counted as 辟谣澄清, nlp.refutation).
+SUSPECTED_RUMOUR_CATEGORY = Category.RUMOUR.value
+SUSPECTED_RUMOUR_DEFINITION = ("疑似谣言：类别判定为“谣言、不实信息”的相关信息"
+                               "（辟谣、澄清类报道不计入，单列为“辟谣澄清”）")
 POST_COLUMNS = ("post_id", "event_id", "source", "is_relevant", "negative", "rumour", "category", "topics")
 
 
@@ -70,6 +75,8 @@ def _change(now: int, before: int) -> str:
 
 
 def _category_zh(value: str) -> str:
+    if value == CLARIFICATION:
+        return CLARIFICATION_ZH
     try:
         return CATEGORY_NAMES_ZH[Category(value)]
     except ValueError:
@@ -93,7 +100,7 @@ def summarize(inp: DigestInput) -> dict[str, Any]:
         "posts": len(posts),
         "relevant": len(relevant),
         "negative": int((relevant["negative"] > NEGATIVE_CUTOFF).sum()),
-        "rumours": int((relevant["rumour"] >= RUMOUR_CUTOFF).sum()),
+        "rumours": int((relevant["category"] == SUSPECTED_RUMOUR_CATEGORY).sum()),
     }
     change = {k: _change(v, int(inp.previous.get(k, 0))) for k, v in totals.items()}
     topics = relevant["topics"].explode().dropna()
@@ -153,7 +160,8 @@ def build_digest_content(inp: DigestInput) -> DigestContent:
     subject = (f"【舆情日报】{day}：相关信息 {stats['totals']['relevant']} 条"
                f"（{stats['change']['relevant']}），新预警 {stats['alerts_new']} 条"
                + ("" if complete else "（数据不完整）"))
-    args = {"s": stats, "inp": inp, "subject": subject, "complete": complete, "cid": CHART_CID, "days": days}
+    args = {"s": stats, "inp": inp, "subject": subject, "complete": complete, "cid": CHART_CID, "days": days,
+            "rumour_definition": SUSPECTED_RUMOUR_DEFINITION}
     env = _environment()
     return DigestContent(
         subject=subject,

@@ -146,8 +146,9 @@ def _periodic_extras(f: dict[str, Any]) -> dict[str, tuple[list[Table], list[Cha
                    [[ev["title"], ev["category"], str(ev["posts"]), _pct(ev["negative_share"]), ev["grade"] or "—",
                      ev["handling"]] for ev in f["top_events"]])
     rumours = Table(["谣言", "信息条数", "首次发现", "澄清情况"],
-                    [[r["title"], str(r["posts"]), r["first_seen"], f"已澄清（{r['answered_at']}）" if r["answered"]
-                      else "未回应"] for r in f["rumours"]])
+                    [[r["title"], str(r["posts"]), r["first_seen"],
+                      f"{r.get('answer') or '已澄清'}（{r['answered_at']}）" if r["answered"] else "未回应"]
+                     for r in f["rumours"]])
     effects = Table(["事件", "回应时间", "回应前信息量", "回应前负面占比", "回应后信息量", "回应后负面占比"],
                     [[x["title"], x["published"], str(x["before_posts"]), _pct(x["before_negative"]),
                       str(x["after_posts"]), _pct(x["after_negative"])] for x in f["effects"]])

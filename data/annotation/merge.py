@@ -112,6 +112,14 @@ def read_groups(path: Path) -> dict[int, str]:
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 
 
+def find(parent: dict[int, int], x: int) -> int:
+    """Union-find root (pairs linked by a majority of annotators form one story)."""
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
 def merge_stories(work: Path, dest: Path) -> dict:
     index = json.loads((work / "stories_index.json").read_text("utf-8"))
     s1, s2 = read_groups(work / "out" / "stories.S1.tsv"), read_groups(work / "out" / "stories.S2.tsv")
@@ -122,20 +130,13 @@ def merge_stories(work: Path, dest: Path) -> dict:
     for window in sorted({r["window"] for r in index}):
         ns = [r["n"] for r in index if r["window"] == window]
         parent = {n: n for n in ns}
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
         for i, j in itertools.combinations(ns, 2):
             votes = [(g[i] == g[j]) for g in (s1, s2, s3) if i in g and j in g]
             if sum(votes) * 2 > len(votes):
-                parent[find(i)] = find(j)
-        roots = sorted({find(n) for n in ns})
+                parent[find(parent, i)] = find(parent, j)
+        roots = sorted({find(parent, n) for n in ns})
         for n in ns:
-            final[n] = f"{window}-{roots.index(find(n)) + 1}"
+            final[n] = f"{window}-{roots.index(find(parent, n)) + 1}"
     with (dest / "stories.jsonl").open("w", encoding="utf-8") as fh:
         for r in index:
             fh.write(json.dumps({"id": r["id"], "window": r["window"], "story": final[r["n"]],

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 
-from pipeline.cli.context import CliState, run_guarded
+from pipeline.cli.context import CliState, FlagHelpCommand, FlagHelpGroup, run_guarded
 
 app = typer.Typer(
     name="yuqing",
+    cls=FlagHelpGroup,
     help="舆情 yuqing: crawl public posts, flag what matters, alert the monitor, mail a daily digest.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -49,6 +51,19 @@ COMMAND_MODULES = (
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
+
+
+def _use_flag_help(typer_app: typer.Typer) -> None:
+    for command in typer_app.registered_commands:
+        if command.cls in (None, typer.core.TyperCommand):
+            command.cls = FlagHelpCommand
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            group.typer_instance.info.cls = FlagHelpGroup
+            _use_flag_help(group.typer_instance)
+
+
+_use_flag_help(app)
 
 
 def main() -> None:

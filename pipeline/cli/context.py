@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
+import typer.core
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,27 @@ log = logging.getLogger(__name__)
 # soft_wrap: a line piped to a file or a script stays one line (rich would wrap it at 80 columns)
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _no_flag_metavar(params: list[Any]) -> list[Any]:
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""  # typer would show "<bool>" as if the flag took a value
+    return params
+
+
+class FlagHelpCommand(typer.core.TyperCommand):
+    """A command whose help shows no ``<bool>`` after a flag."""
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:  # type: ignore[override]
+        return _no_flag_metavar(super().get_params(ctx))
+
+
+class FlagHelpGroup(typer.core.TyperGroup):
+    """A command group whose help shows no ``<bool>`` after a flag."""
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:  # type: ignore[override]
+        return _no_flag_metavar(super().get_params(ctx))
 
 
 @dataclass
@@ -51,7 +73,7 @@ def database(config: Config, *, migrate_check: bool = True) -> Iterator[tuple[En
     from pipeline.db import engine_from_config, session_factory
     from pipeline.migrate import require_current
 
-    engine = engine_from_config(config)
+    engine = engine_from_config(config, create=not migrate_check)
     try:
         if migrate_check:
             require_current(engine)
@@ -69,7 +91,7 @@ def run_guarded(app: typer.Typer) -> int:
     """Run the app; known errors become one line on stderr and exit status 1."""
     try:
         # Without standalone mode click returns typer.Exit's code instead of raising it.
-        result = app(standalone_mode=False)
+        result = app(standalone_mode=False, prog_name="yuqing")
     except ConfigError as exc:
         err_console.print(f"[bold red]error:[/] config {exc.source}:", markup=True)
         for issue in exc.issues:
@@ -92,7 +114,11 @@ def run_guarded(app: typer.Typer) -> int:
         err_console.print("[bold red]error:[/] ", markup=True, end="")
         err_console.print(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), markup=False)
         return 1
-    except click.ClickException as exc:  # usage errors, in non-standalone mode
-        exc.show(file=sys.stderr)
-        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors (typer's bundled click), in non-standalone mode
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show(file=sys.stderr)
+        else:  # pragma: no cover - every usage error of typer's click has show()
+            err_console.print(f"error: {exc.format_message()}", markup=False)
+        return int(exc.exit_code)
     return result if isinstance(result, int) else 0

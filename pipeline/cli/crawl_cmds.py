@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,9 +11,37 @@ from rich.table import Table
 from pipeline.cli.context import console, fail, state
 from pipeline.config import parse_duration
 
+if TYPE_CHECKING:
+    from pipeline.crawl import CrawlSummary
+
 
 def register(app: typer.Typer) -> None:
     app.command("crawl")(crawl)
+
+
+def summary_table(summaries: list[CrawlSummary]) -> Table:
+    """One short row per source (fits 80 columns); reasons for drops and errors follow in lines."""
+    table = Table(box=None, title="crawl summary", title_justify="left")
+    for column in ("source", "status", "pages", "new", "updated", "dropped", "errors", "time"):
+        table.add_column(column, justify="left" if column in ("source", "status") else "right", no_wrap=True)
+    for s in summaries:
+        table.add_row(escape(s.source), s.status, str(s.pages), str(s.new_posts), str(s.updated_posts),
+                      str(sum(s.dropped.values())), str(s.errors), f"{s.duration_s:.1f}s")
+    return table
+
+
+def summary_details(summaries: list[CrawlSummary]) -> list[str]:
+    """Why items were dropped and what the errors were, one line per source that had any."""
+    lines = []
+    for s in summaries:
+        parts = []
+        if s.dropped:
+            parts.append("dropped " + ", ".join(f"{k} {v}" for k, v in sorted(s.dropped.items())))
+        if s.error_reasons:
+            parts.append("errors " + ", ".join(f"{k} {v}" for k, v in sorted(s.error_reasons.items())))
+        if parts:
+            lines.append(f"  {escape(s.source)}: " + escape("; ".join(parts)))
+    return lines
 
 
 def crawl(
@@ -35,20 +63,13 @@ def crawl(
             raise fail(f"--time-limit: {exc}") from None
     summaries = crawl_sources(config, state(ctx).resolved_config_path(), sources or [], time_limit=limit)
     if not summaries:
-        console.print("no enabled sources to crawl")
+        disabled = [s.name for s in config.sources if not s.enabled]
+        console.print("no enabled sources to crawl" + (f" (disabled: {escape(', '.join(disabled))}; name one to "
+                                                       "crawl it anyway)" if disabled else ""))
         return
-    table = Table(box=None, title="crawl summary", title_justify="left")
-    for column in ("source", "status", "pages", "new posts", "updated posts", "dropped", "errors", "duration"):
-        table.add_column(column, justify="right" if column in ("pages", "new posts", "updated posts", "errors")
-                         else "left")
-    for s in summaries:
-        dropped = ", ".join(f"{k} {v}" for k, v in sorted(s.dropped.items())) or "0"
-        errors = str(s.errors)
-        if s.error_reasons:
-            errors += " (" + ", ".join(f"{k} {v}" for k, v in sorted(s.error_reasons.items())) + ")"
-        table.add_row(escape(s.source), s.status, str(s.pages), str(s.new_posts), str(s.updated_posts),
-                      escape(dropped), escape(errors), f"{s.duration_s:.1f}s")
-    console.print(table)
+    console.print(summary_table(summaries))
+    for line in summary_details(summaries):
+        console.print(line)
     for s in summaries:
         if s.message and s.status != "ok":
             console.print(f"{escape(s.source)}: {escape(s.message)}")

@@ -61,7 +61,7 @@ def run(ctx: typer.Context) -> None:
 
     cli = state(ctx)
     config = cli.config()
-    engine = engine_from_config(config)
+    engine = engine_from_config(config, create=False)
     try:
         require_current(engine)
         runtime = Runtime(config=config, config_path=cli.resolved_config_path(), engine=engine,
@@ -81,7 +81,8 @@ def status(ctx: typer.Context) -> None:
 
     config = state(ctx).config()
     with database(config) as (engine, factory):
-        report = collect_status(engine, factory, now=datetime.now(UTC))
+        report = collect_status(engine, factory, now=datetime.now(UTC),
+                                configured=[s.name for s in config.sources])
     tz = config.tz
 
     def when(value: datetime | None) -> str:
@@ -105,6 +106,8 @@ def status(ctx: typer.Context) -> None:
     for s in report.sources:
         sources.add_row(s.name, "ok" if s.healthy else "UNHEALTHY", when(s.last_run_at), when(s.last_ok_at),
                         s.health_note or "")
+    for name in report.uncrawled:
+        sources.add_row(name, "-", "-", "-", "not crawled yet")
     console.print(sources)
     if report.overdue:
         overdue = Table(title=f"overdue alerts ({len(report.overdue)})", title_justify="left")

@@ -22,7 +22,7 @@ def serve_app(config: Config, *, host: str | None = None, port: int | None = Non
     from pipeline.migrate import require_current
     from review.app import create_app
 
-    engine = engine_from_config(config)
+    engine = engine_from_config(config, create=False)
     try:
         require_current(engine)
         app = create_app(config, engine=engine)

@@ -17,6 +17,13 @@ import yaml
 
 from pipeline.config import STARTER_CONFIG
 
+DEMO_CONFIG_HEADER = """\
+# Written by `yuqing demo`; rewritten on every demo run.
+# The demo site (the sources below) runs only while `yuqing demo` runs: its sources are disabled so
+# that `yuqing crawl` and `yuqing run` with this file do not fail on it. While the demo serves the
+# review app, crawl the site again by name: yuqing --config THIS-FILE crawl demo-news demo-forum
+# Everything else works with this file at any time: serve, status, digest, export, user add, ...
+"""
 DEMO_USERS = (("analyst", "analyst"), ("monitor", "monitor"), ("approver", "approver"), ("admin", "admin"))
 
 
@@ -50,12 +57,15 @@ def demo_config(paths: DemoPaths, site_url: str) -> dict[str, Any]:
     data["storage"] = {"url": f"sqlite:///{paths.database}"}
     data["crawl"].update({"download_delay": 0, "autothrottle": False, "contact": "demo@localhost",
                           "run_time_limit": "2m", "retries": 1})
+    # Disabled: the demo site lives only while `yuqing demo` runs (on a port of the moment), so a
+    # later `crawl` or `run` with this config must not fail on it and mark the sources unhealthy.
+    # The demo crawls them by name; while it serves, `yuqing --config … crawl demo-news` works too.
     data["sources"] = [
-        {"name": "demo-news", "kind": "list", "start_urls": [f"{site_url}/news/"], "every": "10m",
+        {"name": "demo-news", "kind": "list", "enabled": False, "start_urls": [f"{site_url}/news/"], "every": "10m",
          "selectors": {"links": "ul.news-list a::attr(href)", "next_page": "a.next::attr(href)",
                        "title": "h1::text", "body": "div.article", "author": ".info .author::text",
                        "time": ".info .time"}},
-        {"name": "demo-forum", "kind": "forum", "start_urls": [f"{site_url}/bbs/"], "every": "10m",
+        {"name": "demo-forum", "kind": "forum", "enabled": False, "start_urls": [f"{site_url}/bbs/"], "every": "10m",
          "selectors": {"boards": "a.board::attr(href)", "links": "a.thread-title::attr(href)",
                        "thread_title": "h1::text", "post": "div.post", "post_body": ".content",
                        "post_author": ".author::text", "post_time": ".meta"}},
@@ -81,7 +91,7 @@ def prepare(out: Path, site_url: str) -> DemoPaths:
     for old in paths.root.glob("digest-*.html"):
         old.unlink()
     paths.mail.mkdir()
-    text = "# Written by `yuqing demo`; rewritten on every demo run.\n" + yaml.safe_dump(
+    text = DEMO_CONFIG_HEADER + yaml.safe_dump(
         demo_config(paths, site_url), allow_unicode=True, sort_keys=False)
     paths.config.write_text(text, encoding="utf-8")
     return paths

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Integer, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -96,6 +97,16 @@ def sample_posts(session: Session, event_id: int, limit: int = 3) -> list[PostVi
         if len(posts) == limit:
             break
     return posts
+
+
+def most_urgent_first() -> tuple[Any, ...]:
+    """ORDER BY for every list of alerts a person reads: awaiting acknowledgement first (the overdue
+    ones, whose deadlines are earliest, at the top), then the least time left, then the grade (I first);
+    acknowledged and in-hand alerts after them, closed ones last (latest deadline first)."""
+    closed = Alert.status == "closed"
+    rank = case((Alert.status == "new", 0), (closed, 2), else_=1)
+    return (rank, case((closed, None), else_=Alert.due_at).asc().nulls_last(), Alert.due_at.desc(),
+            Alert.grade, Alert.id)
 
 
 def overdue_unacknowledged(session: Session, *, now: datetime, limit: int = 1000) -> list[Alert]:

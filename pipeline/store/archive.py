@@ -16,7 +16,7 @@ def list_digests(session: Session, *, limit: int = 100, offset: int = 0) -> list
 def get_digest(session: Session, digest_id: int) -> Digest:
     digest = session.get(Digest, digest_id)
     if digest is None:
-        raise NotFound(f"no digest {digest_id}")
+        raise NotFound(f"日报 #{digest_id}")
     return digest
 
 

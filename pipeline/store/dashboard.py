@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.models import Alert, Event, Label, Post
+from pipeline.store.alerts import most_urgent_first
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def top_events(session: Session, now: datetime, *, days: int = 3, limit: int = 1
 
 def open_alerts(session: Session, *, limit: int = 100) -> list[Alert]:
     return list(session.scalars(select(Alert).where(Alert.status != "closed")
-                                .order_by(Alert.due_at, Alert.id).limit(limit)))
+                                .order_by(*most_urgent_first()).limit(limit)))
 
 
 def is_overdue(alert: Alert, now: datetime) -> bool:

@@ -21,7 +21,7 @@ def create_draft(session: Session, *, alert_id: int, category: str, body: str, a
     """A new draft (status ``draft``, version 1) for an alert, with its first revision recorded."""
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"alert {alert_id} does not exist")
+        raise NotFound(f"预警 #{alert_id}")
     draft = ResponseDraft(alert_id=alert_id, event_id=alert.event_id, category=category, status="draft",
                           body=body, version=1, author=author)
     if now is not None:
@@ -100,6 +100,6 @@ def draft_context(session: Session, config: Config, alert_id: int) -> DraftConte
     """The context to (re)start a draft for ``alert_id`` from its category's template."""
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"alert {alert_id} does not exist")
+        raise NotFound(f"预警 #{alert_id}")
     return event_context(session, config, alert.event, grade=alert.grade, monitor=alert.monitor,
                          category=alert.category)

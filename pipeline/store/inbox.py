@@ -82,6 +82,8 @@ class InboxRow:
     grade: str | None
     status: str | None
     due_at: datetime | None
+    thread_url: str | None = None
+    floor: int | None = None
 
 
 @dataclass
@@ -187,15 +189,15 @@ def _row_columns(a: FromClause, text_chars: int | None = None) -> tuple[Any, ...
     body = func.substr(Post.text, 1, text_chars) if text_chars else Post.text
     return (Post.id, Post.title, body, Post.url, Source.name, Post.author, Post.published_at, Post.event_id,
             a.c.relevance, a.c.rumour, a.c.negative, a.c.sentiment, a.c.category, a.c.topics,
-            Alert.id, Alert.grade, Alert.status, Alert.due_at)
+            Alert.id, Alert.grade, Alert.status, Alert.due_at, Post.thread_url, Post.floor)
 
 
 def _row(values: Sequence[Any]) -> InboxRow:
     (post_id, title, text, url, source, author, published_at, event_id, relevance, rumour, negative,
-     sentiment, category, topics, alert_id, grade, status, due_at) = values
+     sentiment, category, topics, alert_id, grade, status, due_at, thread_url, floor) = values
     return InboxRow(post_id, title or "", text or "", url, source, author, published_at, event_id,
                     float(relevance), float(rumour), float(negative), sentiment, category,
-                    list(topics or []), alert_id, grade, status, due_at)
+                    list(topics or []), alert_id, grade, status, due_at, thread_url, floor)
 
 
 def facet_counts(session: Session, f: InboxFilter, tz: ZoneInfo) -> tuple[int, dict[str, dict[str, int]]]:

@@ -75,7 +75,7 @@ def item_view(session: Session, post_id: int, tz: ZoneInfo) -> ItemView:
     row = session.execute(select(Post, Source.name).join(Source, Source.id == Post.source_id)
                           .where(Post.id == post_id)).first()
     if row is None:
-        raise NotFound(f"no post {post_id}")
+        raise NotFound(f"信息 #{post_id}")
     post, source = row
     event = session.get(Event, post.event_id) if post.event_id is not None else None
     alert = alert_for_event(session, post.event_id)

@@ -47,7 +47,7 @@ def add_labels(session: Session, post_id: int, values: Mapping[str, str], *, use
                alert_id: int | None = None, now: datetime | None = None) -> list[Label]:
     """Store one label per given field; empty values are skipped, unknown ones refused."""
     if session.get(Post, post_id) is None:
-        raise NotFound(f"no post {post_id}")
+        raise NotFound(f"信息 #{post_id}")
     labels: list[Label] = []
     for name, raw in values.items():
         value = (raw or "").strip()
@@ -70,7 +70,7 @@ def add_labels(session: Session, post_id: int, values: Mapping[str, str], *, use
 def _alert(session: Session, alert_id: int) -> Alert:
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"no alert {alert_id}")
+        raise NotFound(f"预警 #{alert_id}")
     return alert
 
 
@@ -109,7 +109,7 @@ def move_alert(session: Session, alert_id: int, wanted: str, *, actor: str, now:
 def get_draft(session: Session, draft_id: int) -> ResponseDraft:
     draft = session.get(ResponseDraft, draft_id)
     if draft is None:
-        raise NotFound(f"no draft {draft_id}")
+        raise NotFound(f"回应稿 #{draft_id}")
     return draft
 
 

@@ -7,6 +7,8 @@ scripts, no forms, no network; even a slip in the builder's escaping stays inert
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
@@ -19,8 +21,12 @@ from review.params import RowId
 
 router = APIRouter()
 
+# No script can run in a digest (script-src 'none' and a sandbox without allow-scripts); allow-same-origin
+# only lets the app's own page script read the digest's height to size its frame (static/digest.js).
 DIGEST_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-              "sandbox; frame-ancestors 'self'; form-action 'none'; base-uri 'none'")
+              "sandbox allow-same-origin; frame-ancestors 'self'; form-action 'none'; base-uri 'none'")
+# Digests archived before the chart was embedded point at the mail's inline image, which is not here.
+_MAIL_IMAGE = re.compile(r"<img\b[^>]*\bsrc=\"cid:[^\"]*\"[^>]*>", re.IGNORECASE)
 
 
 @router.get("/digests", include_in_schema=False)
@@ -43,7 +49,8 @@ def digest_page(digest_id: RowId, request: Request, viewer: Viewer = Depends(req
 def digest_body(digest_id: RowId, viewer: Viewer = Depends(require("view")),
                 session: Session = Depends(db_session)) -> Response:
     digest = get_digest(session, digest_id)
-    return HTMLResponse(digest.html, headers={"Content-Security-Policy": DIGEST_CSP,
+    html = _MAIL_IMAGE.sub("", digest.html)
+    return HTMLResponse(html, headers={"Content-Security-Policy": DIGEST_CSP,
                                               "X-Frame-Options": "SAMEORIGIN"})
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from pipeline.store import audit
+from pipeline.store.alert_views import event_titles
 from pipeline.store.review_actions import (
     approve_draft,
     draft_history,
@@ -31,8 +32,10 @@ router = APIRouter()
 @router.get("/drafts", include_in_schema=False)
 def drafts(request: Request, status: str = "", viewer: Viewer = Depends(require("view")),
            session: Session = Depends(db_session)) -> Response:
+    found = list_drafts(session, status=status or None)
     return request.app.state.pages.render(request, "drafts.html", {
-        "viewer": viewer, "drafts": list_drafts(session, status=status or None), "status": status})
+        "viewer": viewer, "drafts": found, "status": status,
+        "events": event_titles(session, (d.event_id for d in found))})
 
 
 @router.post("/alerts/{alert_id}/drafts", include_in_schema=False)

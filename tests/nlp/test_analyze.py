@@ -140,3 +140,19 @@ def test_posts_of_one_forum_thread_share_an_event() -> None:
 def test_rumour_in_the_office_field(analyzer: Analyzer, text: str, is_rumour: bool) -> None:
     [a] = analyzer.analyze([_post(6, text)])
     assert (a.rumour >= 0.5) == is_rumour, (text, a.rumour)
+
+
+def test_explanations_name_content_words_not_stopwords(analyzer: Analyzer) -> None:
+    """The demo's posts whose explanations were 县, 的, 事, 现在, 不: every named term is content words."""
+    from nlp.content_words import FUNCTION_WORDS
+
+    texts = ["县计生服务中心产妇死亡，现在门口全是人，家属说这事一定要给个说法",
+             "育儿补贴申请三个月了还没到账，问谁都说不知道，真的很着急",
+             "我们村还在收社会抚养费，这合法吗？不交就不给上户口"]
+    analyses = analyzer.analyze([_post(10 + i, t) for i, t in enumerate(texts)])
+    named = [term for a in analyses for terms in a.explanations.values() for term, _w in terms]
+    assert named, "no explanation at all"
+    for term in named:
+        for word in term.split(" "):
+            assert len(word) >= 2 and word not in FUNCTION_WORDS, term
+    assert {"社会抚养费", "育儿补贴"} & set(named)

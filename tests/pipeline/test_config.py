@@ -146,3 +146,36 @@ def test_starter_copies_cleanly(tmp_path: Path) -> None:
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     config = load_config(tmp_path / "config.yaml", environ={})
     assert config.database_url.startswith(f"sqlite:///{tmp_path}")
+
+
+def test_references_are_reported_with_the_other_errors(tmp_path: Path) -> None:
+    issues = issues_of(tmp_path, """
+sources:
+  - {name: a, kind: lst, start_urls: ["http://x.cn/"], topics: [gone]}
+topics:
+  - {name: t, label: 生育, expression: "三孩"}
+monitors:
+  - {name: m, email: m@x.cn, topics: [nosuch], supervisor: nobody}
+""")
+    assert any(i.startswith("sources[0].kind:") for i in issues)  # a schema error …
+    # … and in the same run every cross-reference, which used to wait until the schema errors were fixed
+    assert any(i.startswith("monitors[0].topics[0]: no such topic; defined topics: t") for i in issues)
+    assert any(i.startswith("sources[0].topics[0]: no such topic") for i in issues)
+    assert any(i.startswith("monitors[0].supervisor: no monitor of that name") for i in issues)
+
+
+def test_the_caret_stands_under_the_bad_character_in_chinese_text(tmp_path: Path) -> None:
+    issues = issues_of(tmp_path, """
+topics:
+  - {name: t, label: 生育, expression: "三孩补贴 ) 生育"}
+""")
+    (issue,) = issues
+    expression, caret = issue.splitlines()[-2:]
+    assert expression == "三孩补贴 ) 生育"
+    # 三孩补贴 is eight terminal columns wide, the space one: the caret is in column ten, under ')'
+    assert caret == " " * 9 + "^"
+
+
+def test_a_bad_deadline_grade_names_its_key_plainly(tmp_path: Path) -> None:
+    (issue,) = issues_of(tmp_path, "alerts:\n  deadlines: {V: 1h}\n")
+    assert issue.startswith("alerts.deadlines.V: Input should be 'I', 'II', 'III' or 'IV'")

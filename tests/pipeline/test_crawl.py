@@ -9,10 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.crawl import crawl_source, crawl_sources
+from pipeline.cli.crawl_cmds import summary_details, summary_table
+from pipeline.crawl import CrawlSummary, crawl_source, crawl_sources
 from pipeline.exceptions import NotFound, YuqingError
 from tests.crawlers.conftest import article, list_page, news_source, write_config
 from tests.crawlers.site import Site, serve
@@ -104,7 +106,20 @@ def test_cli_crawl_prints_a_summary(blank_site: Site, sqlite_url: str, tmp_path:
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if line.strip().startswith("news"))
     cells = row.split()
-    assert cells[:5] == ["news", "ok", "4", "1", "0"]  # source, status, pages, new posts, updated posts
-    assert "no_text 1" in row
+    assert cells[:7] == ["news", "ok", "4", "1", "0", "1", "0"]  # source, status, pages, new, updated, dropped,
+    assert "news: dropped no_text 1" in result.output                  # errors; then why, on a line of its own
     bad = CliRunner().invoke(app, ["--config", str(path), "crawl", "nope"])
     assert bad.exit_code != 0
+
+
+def test_the_summary_table_fits_80_columns() -> None:
+    summaries = [CrawlSummary(source="province-hc-news", status="timeout", pages=12345, new_posts=1234,
+                              updated_posts=123, dropped={"no_text": 3, "too_old": 40, "duplicate": 7}, errors=12,
+                              error_reasons={"http_503": 10, "dns": 2}, duration_s=1234.5)]
+    console = Console(width=80, record=True)
+    console.print(summary_table(summaries))
+    lines = console.export_text().splitlines()
+    assert len(lines) == 3  # title, header, one row: nothing wrapped
+    assert lines[2].split() == ["province-hc-news", "timeout", "12345", "1234", "123", "50", "12", "1234.5s"]
+    assert summary_details(summaries) == ["  province-hc-news: dropped duplicate 7, no_text 3, too_old 40; "
+                                          "errors dns 2, http_503 10"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from email import policy
@@ -96,10 +97,19 @@ def test_digest_has_every_section_and_the_chart(demo_out: Path) -> None:
         assert section in html, section
     assert "data:image/png;base64," in html
     assert list((demo_out / "mail").glob("*digest*.eml")), "the digest mail was written too"
+    sources = html.split("七、来源状况")[1]
+    assert "demo-news" in sources and "demo-forum" in sources  # disabled in its config, still reported
+    assert "数据完整" in html
 
 
-def test_summary_and_second_run(demo_out: Path) -> None:
-    again = run_demo(demo_out)
+@pytest.fixture(scope="module")
+def second_run(demo_out: Path) -> subprocess.CompletedProcess[str]:
+    """`yuqing demo` run again in the same folder (it starts afresh)."""
+    return run_demo(demo_out)
+
+
+def test_summary_and_second_run(demo_out: Path, second_run: subprocess.CompletedProcess[str]) -> None:
+    again = second_run
     assert again.returncode == 0, again.stderr
     out = again.stdout
     assert "posts crawled   19" in out
@@ -123,3 +133,45 @@ def test_demo_writes_the_initial_report_of_its_most_severe_alert_and_a_weekly_re
     (weekly,) = demo_out.glob("舆情周报-*.docx")
     week = read_docx(weekly.read_bytes())
     assert "一、总体情况" in week.paragraphs and week.images == 2
+
+
+def _yuqing(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, timeout=120,
+                          env=env, stdin=subprocess.DEVNULL)
+
+
+def test_the_summary_counts_as_the_digest_does(demo_out: Path, second_run: subprocess.CompletedProcess[str]
+                                               ) -> None:
+    result = second_run
+    assert result.returncode == 0, result.stderr
+    (digest,) = demo_out.glob("digest-*.html")
+    html = digest.read_text(encoding="utf-8")
+    card = re.search(r"疑似谣言</div><div class=\"big\">(\d+)", html)
+    by_category = re.search(r"<td>谣言、不实信息</td><td class=\"num\">(\d+)", html)
+    shown = re.search(r"rumours\s+(\d+)", result.stdout)
+    assert card and by_category and shown
+    assert shown.group(1) == card.group(1) == by_category.group(1)
+    mails = re.search(r"mails\s+(\d+) alert mails, (\d+) digest mails", result.stdout)
+    assert mails, result.stdout
+    assert int(mails.group(1)) == len(alert_subjects(demo_out)) and int(mails.group(2)) == 2
+
+
+def test_the_journalists_debunk_is_not_an_unanswered_rumour(demo_out: Path) -> None:
+    (digest,) = demo_out.glob("digest-*.html")
+    section = digest.read_text(encoding="utf-8").split("五、谣言与回应")[1].split("六、")[0]
+    assert "记者求证" not in section
+    rumour_row = next(row for row in section.split("<tr>") if "生二胎要交10万" in row)
+    assert "已有辟谣报道" in rumour_row
+
+
+def test_the_demo_config_keeps_working_after_the_demo(demo_out: Path) -> None:
+    config = str(demo_out / "config.yaml")
+    assert _yuqing("--config", config, "check-config").returncode == 0
+    crawl = _yuqing("--config", config, "crawl")
+    assert crawl.returncode == 0, crawl.stderr
+    assert "no enabled sources" in crawl.stdout and "demo-news" in crawl.stdout
+    status = _yuqing("--config", config, "status")
+    assert status.returncode == 0 and "UNHEALTHY" not in status.stdout
+    header = (demo_out / "config.yaml").read_text(encoding="utf-8").split("\nsources:")[0]
+    assert "runs only while `yuqing demo` runs" in header

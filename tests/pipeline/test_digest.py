@@ -80,4 +80,32 @@ def test_send_daily_digest_archives_and_mails_once(factory, make_config):
     with factory() as session:
         archived = session.scalars(select(Digest)).one()
         assert archived.day == DAY and archived.stats["totals"]["relevant"] == 54
+        # the archive keeps the chart in the page; the mail's cid: image exists only in the mail
+        assert "data:image/png;base64," in archived.html and "cid:trend" not in archived.html
         assert session.scalars(select(Notification.status)).all() == ["sent"]
+
+
+def test_a_debunk_answers_the_rumour_it_quotes_and_is_not_counted_as_one(factory, make_config):
+    from tests.alerts.seeding import seed_event
+
+    config = make_config(**digest_config_overrides())
+    noon = datetime.combine(DAY, time(12), tzinfo=config.tz)
+    with transaction(factory) as session:
+        seed_event(session, when=noon - timedelta(hours=2), title="紧急扩散！新规生二胎要交10万超生费", posts=3,
+                   text="紧急扩散！新规生二胎要交10万超生费，下月起执行")
+        seed_event(session, when=noon, title="网传“二孩罚款10万”？记者求证：系谣言", posts=1, rumour=0.3,
+                   text="一则“新规生二胎要交10万超生费”的消息在群里转发。相关负责人表示，网传内容与事实不符。")
+        seed_event(session, when=noon, title="我们村还在收社会抚养费", posts=2, rumour=0.7,
+                   text="我们村还在收社会抚养费，这合法吗？")
+    with factory() as session:
+        result = build_digest(session, config, DAY)
+    s = result.stats
+    # one definition: the card, the 按类别 row and the rumour model's own verdicts agree; the debunk is apart
+    assert s["totals"]["rumours"] == dict(s["by_category"])["谣言、不实信息"] == 5
+    assert dict(s["by_category"])["辟谣澄清"] == 1
+    assert (s["rumours_found"], s["rumours_unanswered"]) == (2, 1)
+    assert "记者求证" not in result.html.split("五、谣言与回应")[1].split("六、")[0]
+    assert "已有辟谣报道" in result.html and "已有辟谣报道" in result.text
+    assert "辟谣澄清" in [e["category"] for e in s["top_events"]]
+    for body in (result.html, result.text):
+        assert "疑似谣言：类别判定为“谣言、不实信息”的相关信息" in body

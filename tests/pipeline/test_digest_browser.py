@@ -45,6 +45,15 @@ def test_digest_renders_with_chinese_text_and_chart(factory, make_config, tmp_pa
                 c.font = '16px "WenQuanYi Micro Hei", "Noto Sans SC", sans-serif';
                 return [c.measureText('舆情日报').width, c.measureText('iiii').width]; }""")
             page.screenshot(path=str(tmp_path / "digest.png"), full_page=True)
+            # cells such as "III级", "王敏", "已确认接收（新）" stay on one line, even in a narrow window
+            page.set_viewport_size({"width": 560, "height": 1200})
+            wrapped = page.evaluate("""() => [...document.querySelectorAll('td')]
+                .filter(td => td.style.whiteSpace === 'nowrap')
+                .filter(td => { const range = document.createRange(); range.selectNodeContents(td);
+                                return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1; })
+                .map(td => td.textContent.trim())""")
+            kept = page.evaluate("""() => [...document.querySelectorAll('td')]
+                .filter(td => td.style.whiteSpace === 'nowrap').map(td => td.textContent.trim())""")
         finally:
             browser.close()
     for needle in ("舆情日报", "数据不完整", "总体情况", "热点事件", "三孩育儿补贴如何申领引热议", "谣言与回应",
@@ -53,4 +62,6 @@ def test_digest_renders_with_chinese_text_and_chart(factory, make_config, tmp_pa
     assert "<script>" in text  # the hostile title is shown as text, not run
     assert chart is not None and chart[0] and chart[1] >= 700 and chart[2] >= 250
     assert widths[0] > 2 * widths[1]
+    assert wrapped == [], wrapped
+    assert {"III级", "王敏"} <= set(kept) and any(k.endswith("（新）") for k in kept), kept
     assert (tmp_path / "digest.png").stat().st_size > 50_000

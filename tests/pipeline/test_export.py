@@ -13,12 +13,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from nlp.categories import CATEGORY_NAMES_ZH
 from pipeline.config import Config
 from pipeline.db import transaction
 from pipeline.exceptions import NotFound
 from pipeline.exporting import ExportError, export_posts, parse_bound
 from pipeline.models import Alert, Analysis, AuditEntry, Event, Post
 from pipeline.postfields import EXPORT_FIELDS
+from pipeline.sheets import HEADER_ROW
 from pipeline.store.export import ExportFilter
 from pipeline.store.posts import add_posts
 from tests.factories import make_post
@@ -117,13 +119,26 @@ def test_csv_is_excel_ready_and_formula_safe(factory: sessionmaker[Session], mak
     raw = out.getvalue()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Chinese text right
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert list(rows[0]) == list(EXPORT_FIELDS)
+    assert list(rows[0]) == list(HEADER_ROW)  # Chinese headers: people read CSV files
     for row in rows:
-        for name in ("title", "text", "author"):
+        for name in ("标题", "正文", "作者"):
             assert not row[name].startswith(("=", "+", "-", "@", "\t", "\r")), row[name]
-    assert rows[0]["title"] == "'" + nasty[0]
-    assert rows[-1]["text"] == "'=1+2 在开头"
-    assert rows[0]["url"] == ""  # a post without URL is exported without one
+    assert rows[0]["标题"] == "'" + nasty[0]
+    assert rows[-1]["正文"] == "'=1+2 在开头"
+    assert rows[0]["链接"] == ""  # a post without URL is exported without one
+
+
+def test_csv_values_are_what_people_read(factory: sessionmaker[Session], make_config) -> None:
+    config = make_config()
+    with transaction(factory) as s:
+        (post_id,) = add_posts(s, [make_post("city-news", published_at=T0)]).new_ids
+        analyse(s, post_id, relevance=0.873)
+    out = io.BytesIO()
+    export_posts(factory, config, out, fmt="csv")
+    (row,) = csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig")))
+    assert row["相关度"] == "87%"
+    assert row["情感"] in ("负面", "中性", "正面") and row["类别"] in {v for v in CATEGORY_NAMES_ZH.values()}
+    assert row["发布时间"] == "2026-03-05T10:00:00+08:00"
 
 
 def test_xlsx_cells_are_text_never_formulas(factory: sessionmaker[Session], make_config, tmp_path: Path) -> None:
@@ -135,15 +150,22 @@ def test_xlsx_cells_are_text_never_formulas(factory: sessionmaker[Session], make
     target = tmp_path / "posts.xlsx"
     with target.open("wb") as handle:
         assert export_posts(factory, config, handle, fmt="xlsx") == 1
-    sheet = load_workbook(target, read_only=True)["posts"]
+    book = load_workbook(target)
+    sheet = book["信息"]
     header, row = (list(r) for r in sheet.iter_rows())
-    assert [c.value for c in header] == list(EXPORT_FIELDS)
-    cells = dict(zip(EXPORT_FIELDS, row, strict=False))  # trailing empty cells are not stored
+    assert [c.value for c in header] == list(HEADER_ROW) and header[0].font.bold
+    cells = dict(zip(EXPORT_FIELDS, row, strict=False))
     assert cells["title"].value == "=cmd|' /C calc'!A0" and cells["title"].data_type == "s"
     assert cells["text"].value == "#N/A" and cells["text"].data_type == "s"
     assert cells["author"].value == "控制字符"  # control characters Excel rejects are dropped
-    assert cells["relevance"].value == 0.75
-    assert cells["published_at"].value == "2026-03-05T10:00:00+08:00"
+    assert cells["relevance"].value == 0.75 and cells["relevance"].number_format == "0%"  # shown as 75%
+    # a real date cell in the config's zone (10:00 in Shanghai), not a string
+    assert cells["published_at"].is_date and cells["published_at"].value == datetime(2026, 3, 5, 10, 0)
+    assert cells["published_at"].number_format == "yyyy-mm-dd hh:mm"
+    assert cells["sentiment"].value in ("负面", "中性", "正面")
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:M2"
+    assert sheet.column_dimensions["D"].width == 60  # 正文 wide, 楼层 narrow
+    assert sheet.column_dimensions["H"].width == 6
 
 
 def test_export_is_audited(factory: sessionmaker[Session], make_config) -> None:

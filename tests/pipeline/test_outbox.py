@@ -41,6 +41,8 @@ def test_an_alert_mail_arrives_with_grade_deadline_monitor_post_and_draft(factor
     assert "=?utf-8?" in mail.as_string().split("Subject:", 1)[1].splitlines()[0].lower()  # RFC 2047 on the wire
     assert decode_header(mail.as_string().split("Subject:", 1)[1].splitlines()[0].strip())[0][1] == "utf-8"
     assert mail["To"] == "wangmin@example.gov.cn" and "舆情监测" in str(mail["From"])
+    # Date: in the configured zone with its offset (was -0000, which mail clients show as UTC)
+    assert str(mail["Date"]).endswith("+0800") and mail["Date"].datetime.utcoffset() == timedelta(hours=8)
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     for body in (text, html):

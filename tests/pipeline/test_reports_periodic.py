@@ -54,7 +54,7 @@ def test_weekly_report_figures_equal_the_digests(factory, make_config, clock):
     assert events[1][0] == "三孩育儿补贴如何申领引热议" and events[1][4] == "II级"
     assert any("<script>" in row[0] for row in events)  # crawled titles are text in the file, never markup
     rumours = doc.table_with("谣言")
-    assert {row[3].split("（")[0] for row in rumours[1:]} == {"已澄清", "未回应"}
+    assert {row[3].split("（")[0] for row in rumours[1:]} == {"已回应", "未回应"}
     [effects] = [t for t in doc.tables if t[0][1] == "回应时间"]
     assert effects[1][0] == "网传奖励扶助金取消" and effects[1][2:] == ["6", "100%", "1", "0%"]  # 24 h before and after
     sources = doc.table_with("信息源")

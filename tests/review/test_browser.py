@@ -1,7 +1,8 @@
 """The review app in Debian's chromium (Playwright) against a real uvicorn server.
 
 Log in, filter the inbox, label an item, write a draft and take it through review and
-approval with other users. Screenshots of the inbox and an item go to a temporary folder, or with
+approval with other users; read the alert page, the inbox and the dashboard on a phone (390 px).
+Screenshots of the inbox, an item and the phone pages go to a temporary folder, or with
 ``pytest --screenshots docs/screenshots`` to the ones README.md shows.
 """
 
@@ -12,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,9 +57,9 @@ def server(app, db) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
     with db() as s, s.begin():
         event = add_event(s, title="网传“二孩罚款十万”", category="rumour", heat=12.5)
-        add_alert(s, event, grade="I", category="rumour", rule="rumour-rule", due_at=NOW + timedelta(minutes=40))
+        add_alert(s, event, grade="I", category="rumour", rule="rumour", due_at=NOW + timedelta(minutes=40))
         other = add_event(s, title="三孩育儿补贴发放延迟", heat=6.0)
-        add_alert(s, other, grade="III", status="acknowledged", rule="demand-rule")
+        add_alert(s, other, grade="III", status="acknowledged", rule="complaint")
         for n, (category, source, title, text, relevance, rumour) in enumerate(ITEMS):
             start = text.find("补贴") if "补贴" in text else text.find("生育")
             add_item(s, title=title, text=text, category=category, source=source, relevance=relevance,
@@ -168,3 +170,82 @@ def test_triage_label_and_approve_a_draft(server, browser, shots):  # type: igno
     for name in ("inbox.png", "item.png"):
         assert (shots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (shots / name).stat().st_size > 10_000
+
+
+# --- phone width: the monitor on duty reads alerts on a phone -----------------------------------
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _phone_login(browser: Any, base: str, name: str) -> Any:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/inbox")
+    return page
+
+
+def _fits_the_screen(page: Any) -> None:
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone"
+    # the menu wraps by whole items: each link on one line, none cut to a character per line
+    heights = page.eval_on_selector_all("header.top nav a", "els => els.map(e => e.getBoundingClientRect().height)")
+    line = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('header.top nav a')).lineHeight)")
+    assert heights and max(heights) < 1.5 * line, heights
+    # nothing the reader needs lies beyond the right edge
+    outside = page.eval_on_selector_all(
+        "main a, main td, main h1, main button",
+        "els => els.filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > "
+        "window.innerWidth + 1; }).map(e => e.textContent.trim().slice(0, 30))")
+    assert outside == [], outside
+
+
+def test_alert_inbox_and_dashboard_work_at_390px(server, browser, shots):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    mon = _phone_login(browser, server, "mon")
+    _fits_the_screen(mon)
+    first = mon.locator("table.list tbody tr").first
+    expect(first.locator("td.title a")).to_be_visible()
+    expect(mon.locator("table.list thead")).to_be_hidden()  # no header row: cells carry their labels
+    label = first.locator("td[data-label='来源']").evaluate("e => getComputedStyle(e, '::before').content")
+    assert "来源" in label
+    mon.screenshot(path=str(shots / "inbox-phone.png"), full_page=True)
+
+    mon.goto(f"{server}/alerts")
+    _fits_the_screen(mon)
+    mon.click("table.list tbody tr >> nth=0 >> td.title a")
+    mon.wait_for_url("**/alerts/*")
+    _fits_the_screen(mon)
+    expect(mon.locator(".countdown").first).to_contain_text("剩余")
+    expect(mon.locator("button:has-text('确认接收')")).to_be_visible()
+    mon.screenshot(path=str(shots / "alert-phone.png"), full_page=True)
+
+    mon.goto(f"{server}/dashboard")
+    _fits_the_screen(mon)
+    expect(mon.locator(".stats .stat").first).to_be_visible()
+    mon.screenshot(path=str(shots / "dashboard-phone.png"), full_page=True)
+    for name in ("inbox-phone.png", "alert-phone.png", "dashboard-phone.png"):
+        assert (shots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_archived_digest_is_shown_whole_without_a_frame_scrollbar(server, browser, db):  # type: ignore[no-untyped-def]
+    from tests.review.builders import add_digest
+
+    rows = "".join(f"<tr><td>第{i}行</td><td>事件{i}</td></tr>" for i in range(120))  # a long digest
+    with db() as s, s.begin():
+        digest_id = add_digest(s, f"<html><body><h1>舆情日报</h1><table>{rows}</table></body></html>").id
+    page = _login(browser, server, "ana")
+    page.goto(f"{server}/digests/{digest_id}")
+    frame = page.frame_locator("iframe.digest")
+    frame.locator("text=第119行").wait_for()
+    page.wait_for_function("""() => { const f = document.querySelector('iframe.digest');
+        return f.contentDocument
+            && f.getBoundingClientRect().height >= f.contentDocument.documentElement.scrollHeight; }""")
+    inner = page.evaluate("() => document.querySelector('iframe.digest').contentDocument.documentElement.scrollHeight")
+    assert inner > 2000  # the whole digest is in the page, which scrolls as one
+    assert not [e for e in page.errors if "Content Security Policy" in e], page.errors

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from pipeline.sheets import HEADER_ROW
 from tests.review.builders import NOW, add_alert, add_event, add_item
 
 
@@ -106,8 +107,11 @@ def test_csv_export_has_bom_and_the_filtered_rows(seeded, client_for, db):  # ty
     assert response.headers["content-type"].startswith("text/csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert len(rows) == 5 and {r["source"] for r in rows} == {"city-news"}
-    assert rows[0]["published_at"].endswith("+08:00")
+    assert len(rows) == 5 and {r["来源"] for r in rows} == {"city-news"}
+    assert rows[0]["发布时间"].endswith("+08:00")
+    # the same columns, headers and values as `yuqing export --format csv`
+    assert tuple(rows[0]) == HEADER_ROW
+    assert rows[0]["情感"] in ("负面", "中性", "正面") and rows[0]["相关度"].endswith("%")
     with db() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "export")).one()
         assert entry.user == "ana" and entry.detail["rows"] == 5 and entry.detail["filter"]["source"] == "city-news"

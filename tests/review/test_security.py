@@ -57,10 +57,12 @@ def test_digest_is_framed_in_a_sandbox_with_its_own_policy(hostile, client_for):
     _, digest_id = hostile
     client, _ = client_for("ana")
     page = client.get(f"/digests/{digest_id}").text
-    assert f'src="/digests/{digest_id}/body" sandbox=""' in page
+    assert f'src="/digests/{digest_id}/body" sandbox="allow-same-origin"' in page  # no allow-scripts
+    assert "allow-scripts" not in page
     body = client.get(f"/digests/{digest_id}/body")
     csp = body.headers["content-security-policy"]
     assert "sandbox" in csp and "default-src 'none'" in csp and "script-src" not in csp
+    assert "allow-scripts" not in csp
     assert body.headers["x-frame-options"] == "SAMEORIGIN"
 
 
@@ -69,8 +71,8 @@ def test_export_is_formula_safe_and_api_drops_bad_links(hostile, client_for):  #
     client, _ = client_for("ana")
     rows = list(csv.reader(io.StringIO(client.get("/inbox.csv").content.decode("utf-8-sig"))))
     header, row = rows[0], rows[1]
-    assert row[header.index("title")] == TITLE  # CSV is data, not HTML: kept verbatim
-    assert row[header.index("url")] == EVIL_URL
+    assert row[header.index("标题")] == TITLE  # CSV is data, not HTML: kept verbatim
+    assert row[header.index("链接")] == EVIL_URL
     item = client.get(f"/api/items/{post_id}").json()
     assert item["url"] is None
     assert client.get("/api/inbox").json()["items"][0]["url"] is None
