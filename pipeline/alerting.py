@@ -22,6 +22,7 @@ from alerts.drafts import DraftContext, render_draft
 from alerts.exceptions import TemplateError
 from alerts.grades import Grade
 from alerts.grading import EventFacts, GradeResult, grade_event
+from alerts.hotlist import with_hotlist_floor
 from alerts.messages import AlertView, MessageKind, render_alert_message
 from alerts.routing import Route, find_monitor, route
 from alerts.rules import first_matching_rule
@@ -29,6 +30,7 @@ from nlp.categories import Category
 from pipeline.config import AlertRuleConfig, Config, MonitorConfig
 from pipeline.models import Alert, Event
 from pipeline.store import alerts as alert_store
+from pipeline.store import hotlists as hotlist_store
 from pipeline.store import outbox
 from pipeline.store.drafts import create_draft, event_context, latest_draft
 
@@ -142,6 +144,49 @@ def evaluate(config: Config, facts: EventFacts) -> tuple[GradeResult, AlertRuleC
     """Grade an event and find the first rule it meets (pure; no database)."""
     graded = grade_event(facts)
     return graded, first_matching_rule(config.alerts.rules, facts, graded.grade)
+
+
+HOTLIST_RULE = AlertRuleConfig(name="hotlist", min_relevance=0.0)
+
+
+def raise_hotlist_alerts(session: Session, config: Config, *, now: datetime) -> list[int]:
+    """Alert the events of relevant hot-list entries that reached their source's ``alert_rank``.
+
+    Each entry raises its signal once (``hotlist_ranks.alerted_at``), however many polls still
+    show it: the event's alert is created, or raised to the source's ``alert_grade``, with the
+    reason "上榜 微博热搜 第N位, 在榜M分钟". Returns the ids of alerts created or re-graded.
+    """
+    hot_sources = [s for s in config.sources if s.kind == "hotlist"]
+    signals = hotlist_store.pending_signals(session, {s.name: s.alert_rank for s in hot_sources})
+    if not signals:
+        return []
+    floors = {s.name: s.alert_grade for s in hot_sources}
+    by_event: dict[int, list[hotlist_store.HotSignal]] = {}
+    for signal in signals:
+        by_event.setdefault(signal.event_id, []).append(signal)
+    events = list(session.scalars(select(Event).where(Event.id.in_(list(by_event)))))
+    facts = alert_store.event_facts(session, events, now=now)
+    existing = alert_store.alerts_by_event(session, list(by_event))
+    changed: list[int] = []
+    for event in events:
+        found = by_event[event.id]
+        reasons = [s.reason for s in found]
+        graded = with_hotlist_floor(grade_event(facts[event.id]), [floors[s.source] for s in found], reasons)
+        alert = existing.get(event.id)
+        if alert is None:
+            created = _create(session, config, event, facts[event.id], graded, HOTLIST_RULE,
+                              route(config.monitors, facts[event.id].topics), now)
+            if created is not None:
+                changed.append(created.id)
+            alert = created or alert_store.alerts_by_event(session, [event.id])[event.id]
+        if alert.id not in changed:
+            if _update(session, config, alert, facts[event.id], graded, now):
+                changed.append(alert.id)
+            else:  # the grade stands: the alert still says it is on the list
+                alert.reasons = [*reasons, *(r for r in alert.reasons if r not in reasons)]
+        log.info("hot-list signal", extra={"alert": alert.id, "event": event.id, "reasons": reasons})
+        hotlist_store.mark_alerted(session, [s.rank_id for s in found], now=now)
+    return changed
 
 
 def raise_alerts(session: Session, config: Config, event_ids: Iterable[int], *, now: datetime) -> list[int]:

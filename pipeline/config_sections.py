@@ -52,7 +52,9 @@ class Selectors(Strict):
                                    "data-floor attribute, else its position)")
 
 
-SourceKind = Literal["list", "forum", "feed", "sitemap", "import"]
+SourceKind = Literal["list", "forum", "feed", "sitemap", "import", "hotlist"]
+ForumSoftware = Literal["discuz", "phpbb", "discourse", "flarum", "phpwind"]
+HotlistPlatform = Literal["weibo", "baidu", "zhihu", "douyin", "toutiao", "bilibili", "newsnow", "dailyhot", "rsshub"]
 Encoding = Literal["auto", "utf-8", "gbk", "gb2312", "gb18030", "big5"]
 
 
@@ -76,6 +78,16 @@ class SourceConfig(Strict):
     max_pages: int = Field(5000, ge=1)
     folder: str | None = Field(None, description="import: folder watched for new files")
     topics: list[str] = Field(default_factory=list, description="restrict to these topics (empty: all)")
+    software: ForumSoftware | None = Field(None, description="forum: the software whose preset selectors apply "
+                                           "(default: recognised from the start page unless selectors.post is set)")
+    platform: HotlistPlatform | None = Field(None, description="hotlist: whose hot list")
+    base_url: HttpUrl | None = Field(None, description="hotlist: the address of a newsnow / dailyhot / rsshub "
+                                     "aggregator")
+    board: str = Field("weibo", min_length=1, description="hotlist via an aggregator: which list (newsnow id, "
+                       "DailyHotApi route, or an RSSHub route such as /weibo/search/hot)")
+    alert_rank: int = Field(20, ge=1, le=100, description="hotlist: a relevant entry at this rank or better "
+                            "is an alert signal")
+    alert_grade: Grade = Field(Grade.II, description="hotlist: the least grade such an entry raises")
 
     @field_validator("url_pattern")
     @classmethod
@@ -94,11 +106,33 @@ class SourceConfig(Strict):
         if self.kind == "import":
             if not self.folder:
                 raise ValueError("an import source needs folder: the folder watched for new files")
+        elif self.kind == "hotlist":
+            self._resolve_hotlist()
         elif not self.start_urls:
             raise ValueError(f"a {self.kind} source needs at least one start_urls entry")
-        if self.kind == "forum" and not self.selectors.post:
-            raise ValueError("a forum source needs selectors.post (one element per post or reply)")
         return self
+
+    def _resolve_hotlist(self) -> None:
+        """A hot list is polled at its platform's endpoint unless start_urls names another (a mirror)."""
+        from crawlers.hotlists import hotlist_url
+
+        if self.platform is None:
+            raise ValueError("a hotlist source needs platform: weibo, baidu, zhihu, douyin, toutiao, bilibili, "
+                             "or newsnow / dailyhot / rsshub with base_url")
+        if self.platform in ("newsnow", "dailyhot", "rsshub") and not self.base_url and not self.start_urls:
+            raise ValueError(f"platform {self.platform} is an aggregator: give base_url, its address")
+        if not self.start_urls:
+            try:
+                url = hotlist_url(self.platform, base_url=self.base_url, board=self.board)
+            except ValueError as exc:
+                raise ValueError(str(exc)) from None
+            object.__setattr__(self, "start_urls", [url])  # frozen model: set once, while validating
+
+    @property
+    def hotlist_label(self) -> str:
+        from crawlers.hotlists import hotlist_label
+
+        return hotlist_label(self.platform or "", self.board)
 
     @property
     def schedule_every(self) -> timedelta | None:

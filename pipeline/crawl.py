@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pipeline.config import Config
+from pipeline.config import Config, SourceConfig
 from pipeline.db import engine_from_config, session_factory
 from pipeline.exceptions import NotFound, YuqingError
 from pipeline.store.retrying import in_transaction
@@ -34,7 +34,7 @@ from pipeline.store.sources import CrawlOutcome, ensure_source, finish_crawl_run
 
 log = logging.getLogger(__name__)
 
-CRAWLED_KINDS = ("list", "forum", "feed", "sitemap")
+CRAWLED_KINDS = ("list", "forum", "feed", "sitemap", "hotlist")
 TERM_GRACE_S = 3.0  # after SIGTERM at the time limit, SIGKILL if the crawl has not stopped
 STOP_POLL_S = 0.5  # how often a running crawl checks should_stop()
 
@@ -150,6 +150,8 @@ def crawl_source(config: Config, config_path: Path, source_name: str, *,
         raise NotFound(f"no source named {source_name!r} in the config") from None
     if source.kind not in CRAWLED_KINDS:
         raise YuqingError(f"source {source_name!r} is of kind {source.kind!r}, which is imported, not crawled")
+    if source.kind == "hotlist":  # one small request: polled here, not in a crawl process
+        return _poll(config, source)
     limit = (time_limit or config.crawl.run_time_limit).total_seconds()
     engine = engine_from_config(config)
     try:
@@ -199,6 +201,18 @@ def crawl_source(config: Config, config_path: Path, source_name: str, *,
         errors=outcome.errors, error_reasons=dict(stats.get("error_reasons", {})), duration_s=duration,
         message=message, run_id=run.id, healthy=healthy, health_note=note, stats=dict(outcome.stats),
     )
+
+
+def _poll(config: Config, source: SourceConfig) -> CrawlSummary:
+    from pipeline.hotlists.poll import poll_hotlist
+
+    started = time.monotonic()
+    outcome, healthy, note, run_id = poll_hotlist(config, source)
+    return CrawlSummary(
+        source=source.name, status=outcome.status, pages=outcome.pages, requests=outcome.requests,
+        new_posts=outcome.new_posts, updated_posts=outcome.updated_posts, errors=outcome.errors,
+        error_reasons=dict(outcome.stats.get("error_reasons", {})), duration_s=time.monotonic() - started,
+        message=outcome.message, run_id=run_id, healthy=healthy, health_note=note, stats=dict(outcome.stats))
 
 
 def crawl_sources(config: Config, config_path: Path, names: Iterable[str] = (), *,

@@ -275,6 +275,17 @@ def _source_counts(posts: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in posts["source"].value_counts().items()} if len(posts) else {}
 
 
+def _hotlists(session: Session, config: Config, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Relevant entries on a hot list during the day (热搜上榜), best rank first."""
+    from pipeline.store.hotlists import hotlist_reason, relevant_entries_between
+
+    return [{"label": row.label, "title": title or row.title, "peak_rank": row.peak_rank,
+             "minutes": round(row.minutes), "first_seen": local_text(config, row.first_seen),
+             "left": local_text(config, row.left_at) if row.left_at else None,
+             "reason": hotlist_reason(row.label, row.peak_rank, row.minutes)}
+            for row, title in relevant_entries_between(session, start, end)]
+
+
 def build_digest(session: Session, config: Config, day: date) -> DigestResult:
     """The digest of local calendar day ``day``: subject, HTML, plain text, figures and chart."""
     start, end = day_bounds(config, day)
@@ -297,6 +308,7 @@ def build_digest(session: Session, config: Config, day: date) -> DigestResult:
         rumours=rumours_between(session, config, start, end, refutations),
         effects=effects_between(session, config, start - timedelta(days=6), end),
         sources=sources_between(session, config, _source_counts(posts), start, end),
+        hotlists=_hotlists(session, config, start, end),
         topic_labels={t.name: t.label for t in config.topics}, top_events=config.digest.top_events,
         review_url=config.review.base_url.rstrip("/") if config.review.base_url else None))
     return DigestResult(day=day, subject=content.subject, html=content.html, text=content.text,

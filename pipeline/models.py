@@ -182,6 +182,30 @@ class ForgottenUrl(Base):
     forgotten_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class HotlistRank(Base):
+    """One entry's life on one hot list (a ``kind: hotlist`` source): when it came, its best rank,
+    how long it stayed, when it left; ``history`` holds the (time, rank) of each poll it was seen in.
+    ``alerted_at`` is set once the entry raised its alert signal, so a poll never raises it again."""
+
+    __tablename__ = "hotlist_ranks"
+    __table_args__ = (UniqueConstraint("source_id", "url", name="uq_hotlist_ranks_source_url"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    label: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+    on_list: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    peak_rank: Mapped[int] = mapped_column(Integer)
+    heat: Mapped[float | None] = mapped_column(Float)
+    minutes: Mapped[float] = mapped_column(Float, default=0.0)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    alerted_at: Mapped[datetime | None]
+
+
 class EventClock(Base):
     """One row: the last ticket handed out for assigning events. Taking a ticket locks the row
     until the batch commits, so batches assign events one after another, in ticket order."""

@@ -230,8 +230,25 @@ def process_pending(factory: sessionmaker[Session], config: Config, *, analyzer:
         swept = refresh_stale_events(factory, config, now=now())
         total.alerts += swept.alerts
         total.notifications += swept.notifications
+        hot = hotlist_signals(factory, config, now=now())
+        total.alerts += hot.alerts
+        total.notifications += hot.notifications
     total.seconds = round(time.monotonic() - started, 3)
     return total
+
+
+def hotlist_signals(factory: sessionmaker[Session], config: Config, *, now: datetime) -> ProcessReport:
+    """Raise the alert signals of relevant hot-list entries that reached their alert rank."""
+    from pipeline.alerting import raise_hotlist_alerts
+
+    report = ProcessReport()
+    if not any(s.kind == "hotlist" for s in config.sources):
+        return report
+    with transaction(factory) as session:
+        before = _queued(session)
+        report.alerts = len(raise_hotlist_alerts(session, config, now=now))
+        report.notifications = _queued(session) - before
+    return report
 
 
 def _refresh_and_alert(session: Session, config: Config, events: Sequence[Event], *,

@@ -42,7 +42,7 @@ from pipeline.digest import (
     totals_between,
 )
 from pipeline.exceptions import NotFound, ReportTemplateError
-from pipeline.models import Alert, Analysis, Event, Post, Report, ResponseDraft, Source
+from pipeline.models import Alert, Analysis, Event, HotlistRank, Post, Report, ResponseDraft, Source
 from pipeline.store import audit, outbox
 from pipeline.store import reports as store
 from pipeline.store.drafts import event_context, latest_draft
@@ -139,6 +139,16 @@ def _source_counts(session: Session, event_id: int) -> list[list[Any]]:
     return [[name, int(n)] for name, n in rows]
 
 
+def _hot_ranks(session: Session, event_id: int) -> list[str]:
+    """The hot lists the event's posts reached (上榜 微博热搜 第3位, 在榜40分钟), best rank first."""
+    from pipeline.store.hotlists import hotlist_reason
+
+    rows = session.scalars(select(HotlistRank).join(Post, Post.url == HotlistRank.url)
+                           .where(Post.event_id == event_id).order_by(HotlistRank.peak_rank, HotlistRank.id)
+                           .limit(5)).unique()
+    return [hotlist_reason(r.label, r.peak_rank, r.minutes) for r in rows]
+
+
 def alert_facts(session: Session, config: Config, alert: Alert, *, now: datetime,
                 previous: Report | None = None) -> dict[str, Any]:
     """Everything a 初报 or 续报 of ``alert`` states, as JSON (figures are the alert's and its event's)."""
@@ -160,7 +170,7 @@ def alert_facts(session: Session, config: Config, alert: Alert, *, now: datetime
                   "post_count": event.post_count, "source_count": event.source_count or len(sources),
                   "negative_share": event.negative_share, "rumour_score": event.rumour_score, "heat": event.heat,
                   "burst": event.burst, "sources": sources, "claim": ctx.claim, "urls": list(ctx.urls),
-                  "hot_ranks": []},
+                  "hot_ranks": _hot_ranks(session, event.id)},
         "series": _event_series(session, config, event),
         "response": _response(session, config, alert),
         "previous": None,

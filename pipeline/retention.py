@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.config import Config
 from pipeline.db import transaction
-from pipeline.models import Alert, AuditEntry, CrawlRun, Event, Label, Post
+from pipeline.models import Alert, AuditEntry, CrawlRun, Event, HotlistRank, Label, Post
 from pipeline.store.forgotten import forget_urls
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ def apply_retention(factory: sessionmaker[Session], config: Config, *, now: date
         forget_urls(session, [url for url, _ in doomed], now=now)  # so that no crawl stores them again
         events = {event_id for _, event_id in doomed if event_id is not None}
         session.execute(delete(Post).where(Post.id.in_(ids)))  # analyses and labels cascade
+        session.execute(delete(HotlistRank).where(HotlistRank.url.in_([url for url, _ in doomed])))
         if events:
             emptied = delete(Event).where(Event.id.in_(events), ~exists().where(Post.event_id == Event.id),
                                           ~exists().where(Alert.event_id == Event.id))

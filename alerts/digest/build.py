@@ -46,6 +46,7 @@ class DigestInput:
     rumours: list[dict[str, Any]] = field(default_factory=list)  # title posts first_seen answered answered_at
     effects: list[dict[str, Any]] = field(default_factory=list)  # title published before_* after_*
     sources: list[dict[str, Any]] = field(default_factory=list)  # name posts failed silent note
+    hotlists: list[dict[str, Any]] = field(default_factory=list)  # label title peak_rank minutes first_seen left
     topic_labels: dict[str, str] = field(default_factory=dict)
     top_events: int = 10
     review_url: str | None = None

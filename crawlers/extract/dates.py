@@ -97,3 +97,15 @@ def parse_date(text: str | None, tz: tzinfo, now: datetime) -> datetime | None:
             found = _build(tz, local_now.year - 1, month, day_of_month, _clock(month_day))
         return found
     return None
+
+
+_LABELLED = re.compile(r"(?:发布时间|发布日期|发表时间|发表于|更新时间|时间|日期|發布時間|發佈日期|日期)\s*[:：]?\s*"
+                       r"(?P<when>(?:19|20)\d{2}\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}\s*日?(?:\s*\d{1,2}\s*[:：]"
+                       r"\s*\d{1,2}(?:\s*[:：]\s*\d{1,2})?)?)")
+
+
+def labelled_date(text: str, tz: tzinfo, now: datetime) -> datetime | None:
+    """The date a page labels as its own ("发布时间：2024-03-05 10:32"), or None; what a page
+    says next to its title beats its metadata, which often holds the day only."""
+    match = _LABELLED.search(text)
+    return parse_date(match.group("when"), tz, now) if match else None

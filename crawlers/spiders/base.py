@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from crawlers.context import CrawlContext
 from crawlers.distributed import IdleGuard
-from crawlers.extract.dates import parse_date
+from crawlers.extract.dates import labelled_date, parse_date
 from crawlers.extract.text import main_text, page_metadata
 from crawlers.items import PageItem, PostItem
 from crawlers.middlewares import DeniedUrl
@@ -73,6 +73,7 @@ class YuqingSpider(Spider):
         super().__init__(*args, **kwargs)
         self.context = context
         self.source = context.source
+        self.selectors = context.source.selectors  # a forum's preset fills it in (crawlers.forums)
         self.allowed_domains = context.source.domains()
         self.idle_guard: IdleGuard | None = None
 
@@ -185,7 +186,7 @@ class YuqingSpider(Spider):
         if not isinstance(response, TextResponse):
             self.count("dropped/not_html")
             return
-        selectors = self.source.selectors
+        selectors = self.selectors
         meta: dict[str, Any] = response.meta.get("entry") or {}
         page_html = response.text
         auto = None if selectors.title and selectors.time and selectors.author else page_metadata(page_html,
@@ -197,6 +198,8 @@ class YuqingSpider(Spider):
             text = meta.get("text") or ""
         author = first_text(response, selectors.author) or (auto or {}).get("author") or meta.get("author")
         published = self.date_of(response, selectors.time)
+        if published is None and not selectors.time:
+            published = labelled_date(joined_text(response, "body"), self.context.tz, self.context.now())
         if published is None and auto and auto.get("date"):
             published = parse_date(auto["date"], self.context.tz, self.context.now())
         if published is None and meta.get("published"):

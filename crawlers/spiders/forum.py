@@ -8,17 +8,22 @@ read from its last known page on, so unchanged thread pages are never fetched ag
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from scrapy.http import Response, TextResponse
 
+from crawlers.forums import detect_forum, preset_selectors
 from crawlers.items import PageItem, PostItem
 from crawlers.select import first_text, joined_text, link_elements, row_signatures, select, texts
 from crawlers.spiders.base import YuqingSpider
 from crawlers.urls import canonical_url, post_url
+from pipeline.config import Selectors
 from pipeline.store.pages import CachedPage
+
+log = logging.getLogger(__name__)
 
 _DIGITS = re.compile(r"\d+")
 _FLOOR_ATTRS = ("data-number", "data-floor", "data-index")
@@ -28,10 +33,28 @@ class ForumSpider(YuqingSpider):
     kind = "forum"
 
     def parse_start(self, response: Response) -> Iterator[Any]:
+        if not self.source.selectors.post and not self.use_preset(response):
+            return
         if isinstance(response, TextResponse) and response.status != 304:
-            for url in self.links(response, self.source.selectors.boards):
+            for url in self.links(response, self.selectors.boards):
                 yield self.page_request(url, self.parse_board)
         yield from self.parse_board(response)
+
+    def use_preset(self, response: Response) -> bool:
+        """Take the selectors of the forum software (configured, or recognised on the start page)."""
+        cached = self.cached(response)
+        software = self.source.software or (cached.extra.get("software") if cached is not None else None)
+        if software is None and isinstance(response, TextResponse):
+            software = detect_forum(response.selector.root, response.text)
+        if software is None:
+            self.count("errors/unknown_forum")
+            log.error("no forum software recognised at %s: set software (discuz, phpbb, discourse, flarum, "
+                      "phpwind) or write selectors.post", response.url, extra={"source": self.source.name})
+            return False
+        self.software = software
+        self.selectors = Selectors(**preset_selectors(software, self.source.selectors.model_dump()))
+        self.count(f"forum_preset/{software}")
+        return True
 
     # --- boards ---------------------------------------------------------------------------
     def parse_board(self, response: Response) -> Iterator[Any]:
@@ -48,13 +71,13 @@ class ForumSpider(YuqingSpider):
         self.count("items_seen", len(threads))
         for url, signature in threads:
             yield from self.thread_request(url, signature)
-        next_pages = self.links(response, self.source.selectors.next_page)
+        next_pages = self.links(response, self.selectors.next_page)
         for url in next_pages:
             yield self.page_request(url, self.parse_board)
-        yield self.page_record(response, kind="board", next=next_pages)
+        yield self.page_record(response, kind="board", next=next_pages, software=getattr(self, "software", None))
 
     def thread_links(self, response: TextResponse) -> list[tuple[str, str | None]]:
-        spec = self.source.selectors.links
+        spec = self.selectors.links
         if not spec:
             return []
         first: dict[str, tuple[str, Any]] = {}
@@ -85,7 +108,7 @@ class ForumSpider(YuqingSpider):
         if not isinstance(response, TextResponse):
             self.count("dropped/not_html")
             return
-        selectors = self.source.selectors
+        selectors = self.selectors
         thread_url: str = response.meta["thread_url"]
         offset: int = response.meta.get("floor_offset", 0)
         title = (first_text(response, selectors.thread_title) or first_text(response, selectors.title)
@@ -115,7 +138,7 @@ class ForumSpider(YuqingSpider):
         ))
 
     def floor_of(self, post: Any, position: int) -> int:
-        spec = self.source.selectors.post_floor
+        spec = self.selectors.post_floor
         if spec:
             for text in texts(post, spec):
                 match = _DIGITS.search(text)

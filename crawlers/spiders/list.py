@@ -6,12 +6,16 @@ article links already stored are skipped, so an unchanged site costs its list pa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from scrapy.http import Response, TextResponse
 
+from crawlers.discover import find_list_block, find_next_page
 from crawlers.spiders.base import YuqingSpider
+
+log = logging.getLogger(__name__)
 
 
 class ListSpider(YuqingSpider):
@@ -27,8 +31,7 @@ class ListSpider(YuqingSpider):
             links = list(cached.extra.get("links", []))
             next_pages = list(cached.extra.get("next", []))
         elif isinstance(response, TextResponse):
-            links = self.links(response, self.source.selectors.links)
-            next_pages = self.links(response, self.source.selectors.next_page)
+            links, next_pages = self.list_links(response)
         else:
             self.count("dropped/not_html")
             return
@@ -39,6 +42,26 @@ class ListSpider(YuqingSpider):
             yield self.page_request(url, self.parse_list)
         if cached is None:
             yield self.page_record(response, kind="list", links=links, next=next_pages)
+
+    def list_links(self, response: TextResponse) -> tuple[list[str], list[str]]:
+        """Article links and next pages: by the selectors given, found automatically otherwise."""
+        selectors = self.selectors
+        root = response.selector.root
+        if selectors.links:
+            links = self.links(response, selectors.links)
+        else:
+            block = find_list_block(root, response.url)
+            links = block.links if block is not None else []
+            if block is None:
+                self.count("auto/no_list_block")
+                log.warning("no block of article links found at %s: write selectors.links", response.url,
+                            extra={"source": self.source.name})
+        if selectors.next_page:
+            next_pages = self.links(response, selectors.next_page)
+        else:
+            found = find_next_page(root, response.url, response.text)
+            next_pages = [found] if found else []
+        return links, next_pages
 
     @staticmethod
     def canonical(url: str) -> str:

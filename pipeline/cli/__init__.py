@@ -48,6 +48,7 @@ COMMAND_MODULES = (
     "pipeline.cli.run_cmds",
     "pipeline.cli.serve_cmds",
     "pipeline.cli.setup_cmds",
+    "pipeline.cli.source_cmds",
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)

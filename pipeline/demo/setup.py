@@ -69,6 +69,8 @@ def demo_config(paths: DemoPaths, site_url: str) -> dict[str, Any]:
          "selectors": {"boards": "a.board::attr(href)", "links": "a.thread-title::attr(href)",
                        "thread_title": "h1::text", "post": "div.post", "post_body": ".content",
                        "post_author": ".author::text", "post_time": ".meta"}},
+        {"name": "demo-weibo-hot", "kind": "hotlist", "platform": "weibo", "every": "10m",
+         "start_urls": [f"{site_url}/hot/weibo.json"], "alert_rank": 20, "alert_grade": "II"},
     ]
     data["monitors"] = [
         {"name": "值班监测员", "email": "monitor@demo.local", "supervisor": "新闻发言人"},

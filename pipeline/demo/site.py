@@ -8,6 +8,7 @@ the site is built like the hostile public pages the crawlers meet, only well-beh
 from __future__ import annotations
 
 import html
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -51,12 +52,22 @@ def _paragraphs(text: str) -> str:
     return "".join(f"<p>{html.escape(line.strip())}</p>" for line in text.strip().splitlines() if line.strip())
 
 
+def hotlist_json(content: DemoContent) -> str:
+    """The demo's hot list in the shape of weibo.com's ``ajax/side/hotSearch``."""
+    realtime = [{"word": e["word"], "note": e.get("note", e["word"]), "num": e["num"], "rank": i,
+                 **({"is_ad": 1} if e.get("is_ad") else {})}
+                for i, e in enumerate(content.data.get("hotlist", []))]
+    return json.dumps({"ok": 1, "data": {"realtime": realtime}}, ensure_ascii=False)
+
+
 def render(path: str, content: DemoContent) -> tuple[int, str, str]:
     """(status, body, charset) for a path of the demo site."""
     news = content.data["news"]
     forum = content.data["forum"]
     if path == "/robots.txt":
         return 200, ROBOTS, "utf-8"
+    if path == "/hot/weibo.json":
+        return 200, hotlist_json(content), "utf-8"
     if path in ("/", "/news/", "/news/page/1.html") or path.startswith("/news/page/"):
         page = 1 if not path.startswith("/news/page/") else int(path.rsplit("/", 1)[1].split(".")[0] or 1)
         ordered = sorted(news, key=lambda item: item["minutes_ago"])
@@ -113,7 +124,8 @@ class DemoSite:
             def do_GET(self) -> None:
                 status, body, charset = render(self.path.split("?", 1)[0], content)
                 data = body.encode(charset)
-                ctype = "text/plain" if self.path == "/robots.txt" else "text/html"
+                ctype = ("text/plain" if self.path == "/robots.txt" else
+                         "application/json" if self.path.endswith(".json") else "text/html")
                 self.send_response(status)
                 self.send_header("Content-Type", f"{ctype}; charset={charset.upper()}")
                 self.send_header("Content-Length", str(len(data)))

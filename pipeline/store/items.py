@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.exceptions import NotFound
-from pipeline.models import Alert, Analysis, Event, Label, Post, ResponseDraft, Source
+from pipeline.models import Alert, Analysis, Event, HotlistRank, Label, Post, ResponseDraft, Source
+from pipeline.store.hotlists import rank_history
 
 EVENT_POSTS_SHOWN = 50
 TIMELINE_POSTS = 5000
@@ -39,6 +40,7 @@ class ItemView:
     event_sources: list[tuple[str, int]] = field(default_factory=list)
     timeline: list[tuple[str, int]] = field(default_factory=list)
     drafts: list[ResponseDraft] = field(default_factory=list)
+    hot_ranks: list[HotlistRank] = field(default_factory=list)
 
 
 def latest_analysis(session: Session, post_id: int) -> Analysis | None:
@@ -81,6 +83,7 @@ def item_view(session: Session, post_id: int, tz: ZoneInfo) -> ItemView:
     alert = alert_for_event(session, post.event_id)
     view = ItemView(post=post, source=source, analysis=latest_analysis(session, post_id), event=event, alert=alert)
     view.labels = list(session.scalars(select(Label).where(Label.post_id == post_id).order_by(Label.id.desc())))
+    view.hot_ranks = rank_history(session, post.url)
     if event is not None:
         others = session.execute(
             select(Post.id, Post.title, Post.url, Source.name, Post.published_at)

@@ -84,7 +84,10 @@ def finish_crawl_run(session: Session, run: CrawlRun, outcome: CrawlOutcome, *, 
         pass  # we stopped it (a shutdown): says nothing about the source's health
     else:
         source.consecutive_failures += 1
-        if source.consecutive_failures >= unhealthy_after:
+        if outcome.stats.get("format_error"):  # a changed format does not mend itself: say so at once
+            source.healthy = False
+            source.health_note = outcome.message or f"format changed: {outcome.stats['format_error']}"
+        elif source.consecutive_failures >= unhealthy_after:
             source.healthy = False
             reason = outcome.message or outcome.status
             source.health_note = f"failed {source.consecutive_failures} runs in a row: {reason}"

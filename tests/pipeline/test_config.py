@@ -27,7 +27,7 @@ def issues_of(tmp_path: Path, text: str, environ: dict[str, str] | None = None) 
 def test_shipped_config_is_valid_and_identical_to_the_starter() -> None:
     config = load_config(REPO / "config.yaml", environ={})
     assert config.timezone == "Asia/Shanghai"
-    assert {s.kind for s in config.sources} == {"list", "forum", "feed", "sitemap", "import"}
+    assert {s.kind for s in config.sources} == {"list", "forum", "feed", "sitemap", "import", "hotlist"}
     assert config.alerts.deadlines[Grade.I] == timedelta(hours=1)
     assert config.alerts.deadlines[Grade.IV] == timedelta(hours=2)
     assert (REPO / "config.yaml").read_bytes() == (REPO / "pipeline/resources/config.yaml").read_bytes()
@@ -56,7 +56,8 @@ smtp:
     joined = "\n".join(found)
     assert "timezone: 'Asia/Shanghia' is not an IANA time zone" in joined
     assert "colour: unknown key; valid keys here: storage, timezone" in joined
-    assert "sources[0].kind: Input should be 'list', 'forum', 'feed', 'sitemap' or 'import' (got 'lst')" in joined
+    assert ("sources[0].kind: Input should be 'list', 'forum', 'feed', 'sitemap', 'import' or 'hotlist' (got 'lst')"
+            in joined)
     assert "sources[0].every: '10 minutes' is not a duration; write e.g. 30s" in joined
     assert "smtp.port:" in joined and "'seventy'" in joined
 
@@ -68,7 +69,8 @@ smtp:
         ("smtp: {password: '${NOPE}'}", "smtp.password: environment variable NOPE is not set"),
         ("sources: [{name: a, kind: list}]", "sources[0]: a list source needs at least one start_urls"),
         ("sources: [{name: 'a b', kind: feed, start_urls: ['http://x/']}]", "sources[0].name: names use letters"),
-        ("sources: [{name: f, kind: forum, start_urls: ['http://x/']}]", "needs selectors.post"),
+        ("sources: [{name: h, kind: hotlist}]", "a hotlist source needs platform"),
+        ("sources: [{name: h, kind: hotlist, platform: dailyhot}]", "aggregator: give base_url"),
         ("sources: [{name: f, kind: list, start_urls: ['http://x/'], every: 5m, cron: '* * * * *'}]",
          "either every or cron"),
         ("sources: [{name: f, kind: list, start_urls: ['http://x/'], cron: 'every day'}]",
@@ -179,3 +181,14 @@ topics:
 def test_a_bad_deadline_grade_names_its_key_plainly(tmp_path: Path) -> None:
     (issue,) = issues_of(tmp_path, "alerts:\n  deadlines: {V: 1h}\n")
     assert issue.startswith("alerts.deadlines.V: Input should be 'I', 'II', 'III' or 'IV'")
+def test_the_readme_source_examples_validate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import yaml as _yaml
+
+    from pipeline.config import parse_config
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Sources: one example of each kind")[1].split("```yaml")[1].split("```")[0]
+    config = parse_config(_yaml.safe_load(block), base_dir=tmp_path, environ={}, source="README.md")
+    kinds = {s.kind for s in config.sources}
+    assert kinds == {"list", "forum", "feed", "sitemap", "import", "hotlist"}
+    assert config.source("weibo-hot").start_urls == ["https://weibo.com/ajax/side/hotSearch"]

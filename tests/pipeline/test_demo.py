@@ -16,7 +16,7 @@ from pipeline.demo.site import load_content
 
 pytestmark = pytest.mark.slow
 
-DIGEST_SECTIONS = ("总体情况", "分布", "热点事件", "预警", "谣言与回应", "回应效果评估", "来源状况")
+DIGEST_SECTIONS = ("总体情况", "分布", "热点事件", "预警", "谣言与回应", "回应效果评估", "来源状况", "热搜上榜")
 
 
 def run_demo(out: Path) -> subprocess.CompletedProcess[str]:
@@ -84,6 +84,25 @@ def test_alert_mails_for_rumour_and_emergency(demo_out: Path) -> None:
     assert rumour and all("类别：谣言、不实信息" in body and "【待核实" in body for body in rumour)
 
 
+def test_the_hot_list_entry_raises_its_上榜_alert(demo_out: Path) -> None:
+    """The relevant 微博热搜 entry raises (or raises to) a grade-II alert whose mail says where it ranks;
+    it may join the story of a complaint already alerted, then the mail is that alert's upgrade."""
+    entries = load_content()["hotlist"]
+    [hot] = [e for e in entries if e["expect"] == "alert"]
+    rank = [e for e in entries if not e.get("is_ad")].index(hot) + 1
+    mails = {}
+    for path in sorted((demo_out / "mail").glob("*.eml")):
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        body = message.get_body(("plain",))
+        mails[str(message["Subject"])] = body.get_content() if body is not None else ""
+    hot_mails = [subject for subject, body in mails.items() if f"上榜 微博热搜 第{rank}位, 在榜0分钟" in body]
+    assert any("II级" in subject and "预警" in subject for subject in hot_mails), mails.keys()
+    for other in (e for e in entries if e["expect"] == "none"):
+        assert not any(other["word"] in s for s in mails), other
+    (digest,) = demo_out.glob("digest-*.html")
+    assert f"第{rank}位" in digest.read_text(encoding="utf-8")
+
+
 def test_nothing_alerted_for_unrelated_posts(demo_out: Path) -> None:
     subjects = alert_subjects(demo_out)
     for title in expected("none"):
@@ -112,7 +131,7 @@ def test_summary_and_second_run(demo_out: Path, second_run: subprocess.Completed
     again = second_run
     assert again.returncode == 0, again.stderr
     out = again.stdout
-    assert "posts crawled   19" in out
+    assert "posts crawled   26" in out  # 19 articles and forum posts, 7 hot-list entries
     assert "alerts by grade" in out and "password: demo-" in out
     assert "yuqing --config" in out and "serve" in out
     assert len(alert_subjects(demo_out)) >= len(expected("alert")), "the second run starts afresh"

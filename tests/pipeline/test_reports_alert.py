@@ -130,3 +130,21 @@ def test_report_template_errors_are_clear(session, make_config, clock, tmp_path)
     broken = make_config(**alert_config_overrides(reports={"template": "broken.docx"}))
     with pytest.raises(ReportTemplateError, match="not a usable Word file"):
         render_report(broken, report)
+
+
+def test_the_basic_facts_name_the_hot_lists_the_event_reached(session, make_config, clock):
+    from sqlalchemy import select
+
+    from pipeline.models import HotlistRank, Post
+    from pipeline.store.sources import ensure_source
+
+    config = make_config(**alert_config_overrides())
+    alert = _alert(session, config, clock)
+    url = session.scalars(select(Post.url).where(Post.event_id == alert.event_id)).first()
+    hot = ensure_source(session, "weibo-hot", "hotlist")
+    session.add(HotlistRank(source_id=hot.id, url=url, title="二孩罚款", label="微博热搜", first_seen=clock.now(),
+                            last_seen=clock.now(), rank=5, peak_rank=3, minutes=40.0, history=[]))
+    session.flush()
+    doc = read_docx(render_report(config, initial_report(session, config, alert.id, author="yuqing",
+                                                         now=clock.now())))
+    assert "热榜情况：上榜 微博热搜 第3位, 在榜40分钟。" in doc.text

@@ -200,3 +200,19 @@ def test_a_deleted_post_is_not_stored_again_by_a_crawl_or_an_import(
                                     make_post("city-news")])  # an import or a re-listed page
         assert (again.new, again.unchanged, again.forgotten) == (1, 1, 1)
         assert session.scalar(select(func.count()).select_from(Post).where(Post.url == url)) == 0
+
+
+def test_the_rank_history_of_an_expired_post_goes_with_it(factory: sessionmaker[Session], clock: FakeClock,
+                                                          retention_config: Config, stored: dict[str, int]) -> None:
+    from pipeline.models import HotlistRank
+    from pipeline.store.hotlists import RankedEntry, record_snapshot
+
+    with transaction(factory) as session:
+        urls = {kind: session.get_one(Post, stored[kind]).url for kind in ("old_a", "recent")}
+        source = session.scalars(select(Source)).first()
+        assert source is not None
+        record_snapshot(session, source.id, "微博热搜", [RankedEntry(urls["old_a"], "旧", 1),
+                                                         RankedEntry(urls["recent"], "新", 2)], now=clock.now())
+    apply_retention(factory, retention_config, now=clock.now())
+    with factory() as session:
+        assert list(session.scalars(select(HotlistRank.url))) == [urls["recent"]]

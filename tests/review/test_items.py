@@ -71,3 +71,21 @@ def test_bad_label_values_are_refused(db, client_for):  # type: ignore[no-untype
     assert client.get("/items/999999").status_code == 404
     with db() as s:
         assert s.scalars(select(Label)).all() == []
+
+
+def test_item_page_shows_the_hot_list_rank_history(db, client_for):  # type: ignore[no-untyped-def]
+    from pipeline.store.hotlists import RankedEntry, record_snapshot
+    from pipeline.store.sources import ensure_source
+
+    post_id, _, _ = seed(db)
+    with db() as s, s.begin():
+        source_id = ensure_source(s, "weibo-hot", "hotlist").id
+        for minutes, rank in ((0, 9), (10, 4), (20, 6)):
+            record_snapshot(s, source_id, "微博热搜", [RankedEntry("https://bbs.example.cn/t/1", "补贴去哪了", rank,
+                                                                  1.5e6)], now=NOW + timedelta(minutes=minutes))
+        record_snapshot(s, source_id, "微博热搜", [], now=NOW + timedelta(minutes=30))
+    client, _ = client_for("ana")
+    html = client.get(f"/items/{post_id}").text
+    assert "热搜上榜：微博热搜" in html
+    assert "第4位" in html and "20 分钟" in html and "1,500,000" in html
+    assert "第9位" in html and "下榜" in html and "仍在榜" not in html
