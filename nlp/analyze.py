@@ -136,6 +136,7 @@ class Analyzer:
         self._models: dict[str, LinearModel] = {}
         self.model_version = ""
         self._last_time: datetime | None = None
+        self._content: np.ndarray | None = None  # per feature: content word (1), not (0), unknown (-1)
 
     @classmethod
     def load(
@@ -282,6 +283,19 @@ class Analyzer:
         scores[:, col] = np.maximum(scores[:, col], np.where(corroborated, rumour, 0.0))
         return scores
 
+    def _content_terms(self, indices: np.ndarray) -> np.ndarray:
+        """Whether each feature index is a content word, memoised per feature (-1: not yet known)."""
+        assert self._space is not None
+        if self._content is None:
+            self._content = np.full(len(self._space.terms), -1, dtype=np.int8)
+        known = self._content[indices]
+        if (known < 0).any():
+            terms = self._space.terms
+            for j in np.unique(indices[known < 0]).tolist():
+                self._content[j] = is_content_term(terms[j])
+            known = self._content[indices]
+        return known == 1
+
     def _explain(self, model: LinearModel, x: Any, proba: np.ndarray) -> list[list[tuple[str, float]]]:
         """Top words by tf-idf × coefficient toward the predicted class, for the whole batch at once.
 
@@ -294,7 +308,7 @@ class Analyzer:
         rows = np.repeat(np.arange(n), np.diff(x.indptr))
         mask = self._space.explainable[x.indices]
         terms = self._space.terms
-        mask[mask] = [is_content_term(terms[j]) for j in x.indices[mask].tolist()]  # name content words only
+        mask[mask] = self._content_terms(x.indices[mask])  # name content words only
         rows, indices, data = rows[mask], x.indices[mask], x.data[mask]
         if model.coef.shape[0] == 1:
             contrib = data * model.coef[0][indices]

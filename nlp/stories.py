@@ -43,8 +43,8 @@ TERM_DTYPE = np.dtype("<u4")
 MAX_TERMS = 24  # terms kept per post (stored with their weights: 192 bytes)
 CENTROID_TERMS = 40  # terms kept per story
 INDEXED_TERMS = 12  # a story's heaviest terms that find it as a candidate
+MAX_CANDIDATES = 24  # stories compared with a post at most (those sharing most of its terms)
 NAME_BOOST = 1.6
-MIN_COMMON = 1  # shared terms a post needs with a story (cosine decides)
 STORY_WINDOW = timedelta(days=3)  # "within a window of a few days" (ANNOTATION.md §4)
 MIN_IDF_INDEXED = 2.5  # words in more than ~8 % of texts never find candidates on their own
 # jieba tags these as places, but they do not tell two stories apart
@@ -69,6 +69,15 @@ class TermTable:
     max_idf: float
     places: frozenset[int]
     names: frozenset[int]
+
+    def weight_of(self, term: int) -> float:
+        """:meth:`weights` of one term hash (a dict lookup)."""
+        lookup = self.__dict__.get("_lookup")
+        if lookup is None:
+            lookup = dict(zip(self.hashes.tolist(), self.idf.tolist(), strict=True))
+            object.__setattr__(self, "_lookup", lookup)
+        w = lookup.get(term, self.max_idf)
+        return w * NAME_BOOST if (term in self.names or term in self.places) else w
 
     def weights(self, terms: np.ndarray) -> np.ndarray:
         pos = np.searchsorted(self.hashes, terms)
@@ -182,6 +191,21 @@ def _merged_words(words: Sequence[str]) -> list[str]:
     return out
 
 
+_word_memo: dict[str, tuple[int, float]] = {}
+WORD_MEMO_MAX = 200_000  # emptied when full (posts keep bringing words never seen again)
+
+
+def _word_info(word: str, table: TermTable) -> tuple[int, float]:
+    """A word's term hash (of its canonical form) and weight (idf × name boost), memoised."""
+    info = _word_memo.get(word)
+    if info is None:
+        if len(_word_memo) > WORD_MEMO_MAX:
+            _word_memo.clear()
+        h = term_hash(canonical(word))
+        info = _word_memo[word] = (h, table.weight_of(h))
+    return info
+
+
 def story_terms(words: Sequence[str], title_words: Sequence[str] = (), table: TermTable | None = None
                 ) -> np.ndarray:
     """A post's story vector, packed for storage: its :data:`MAX_TERMS` heaviest distinct content
@@ -189,22 +213,32 @@ def story_terms(words: Sequence[str], title_words: Sequence[str] = (), table: Te
 
     Weight = (1 + ln tf) × idf, where a word of the title counts twice more (headlines name the
     story); names and places weigh :data:`NAME_BOOST` times more (see :class:`TermTable`)."""
-    tf: dict[str, float] = {}
+    table = table or load_term_table()
+    tf: dict[int, float] = {}
+    idf: dict[int, float] = {}
     for w in _merged_words(words):
         if (len(w) > 1 or not w.isascii()) and w not in FRAMING:
-            w = canonical(w)
-            tf[w] = tf.get(w, 0.0) + 1.0
+            if table is _default_table():
+                h, weight = _word_info(w, table)
+            else:
+                h = term_hash(canonical(w))
+                weight = table.weight_of(h)
+            tf[h] = tf.get(h, 0.0) + 1.0
+            idf[h] = weight
     for w in dict.fromkeys(title_words):
-        w = canonical(w)
-        if w in tf:
-            tf[w] += 2.0
+        h = term_hash(canonical(w))
+        if h in tf:
+            tf[h] += 2.0
     if not tf:
         return np.zeros(0, TERM_DTYPE)
-    terms = np.fromiter((term_hash(w) for w in tf), dtype=np.uint32, count=len(tf))
-    weights = (1.0 + np.log(np.fromiter(tf.values(), dtype=np.float32, count=len(tf)))) * \
-        (table or load_term_table()).weights(terms)
-    order = np.argsort(-weights, kind="stable")[:MAX_TERMS]
-    return np.concatenate([terms[order], weights[order].astype(np.float32).view(np.uint32)]).astype(TERM_DTYPE)
+    scored = sorted(((1.0 + math.log(n)) * idf[h], h) for h, n in tf.items())[::-1][:MAX_TERMS]
+    terms = np.fromiter((h for _, h in scored), dtype=np.uint32, count=len(scored))
+    weights = np.fromiter((w for w, _ in scored), dtype=np.float32, count=len(scored))
+    return np.concatenate([terms, weights.view(np.uint32)]).astype(TERM_DTYPE)
+
+
+def _default_table() -> TermTable:
+    return load_term_table()
 
 
 def unpack_terms(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -216,8 +250,8 @@ def unpack_terms(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(slots=True)
 class _Story:
-    terms: np.ndarray  # uint32, sorted
-    weights: np.ndarray  # float32 sums of member weights (each member's vector normalised)
+    vec: dict[int, float]  # term hash -> sum of the members' normalised weights (heaviest CENTROID_TERMS)
+    norm: float
     places: frozenset[int]
     last: datetime
     touched: int
@@ -237,6 +271,7 @@ class StoryIndex:
         self.postings: dict[int, set[str]] = {}
         self.latest: datetime | None = None
         self.ticks = 0
+        self._idf_ok: dict[int, bool] = {}
 
     @property
     def table(self) -> TermTable:
@@ -244,39 +279,36 @@ class StoryIndex:
             self._table = load_term_table()
         return self._table
 
-    @staticmethod
-    def _vector(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Hashes sorted (for intersections) with their weights."""
+    def _post(self, packed: np.ndarray) -> dict[int, float]:
         terms, w = unpack_terms(packed)
-        order = np.argsort(terms, kind="stable")
-        return terms[order], w[order]
+        return dict(zip(terms.tolist(), w.tolist(), strict=True))
 
     def match(self, terms: np.ndarray, when: datetime) -> str | None:
         """The key of the most similar live story at or above the threshold, if any (``terms``: a
         packed :func:`story_terms` array)."""
         if len(terms) < 4 or not self.stories:
             return None
-        terms, w = self._vector(terms)
-        norm = float(np.sqrt(np.dot(w, w))) or 1.0
-        candidates: set[str] = set()
-        for t in terms.tolist():
+        post = self._post(terms)
+        shared: dict[str, int] = {}
+        for t in post:
             if (keys := self.postings.get(t)) is not None:
-                candidates |= keys
-        if not candidates:
+                for k in keys:
+                    shared[k] = shared.get(k, 0) + 1
+        if not shared:
             return None
-        places = self.table.places.intersection(terms.tolist())
+        if len(shared) > MAX_CANDIDATES:  # the stories sharing most of the post's terms
+            shared = dict(sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES])
+        norm = math.sqrt(sum(v * v for v in post.values())) or 1.0
+        places = self.table.places.intersection(post)
         best, best_score = None, self.threshold
-        for key in sorted(candidates):
+        for key in sorted(shared):
             story = self.stories[key]
             if when - story.last > self.window:
                 continue
             if places and story.places and not (places & story.places):
                 continue
-            common, ia, ib = np.intersect1d(terms, story.terms, assume_unique=True, return_indices=True)
-            if len(common) < MIN_COMMON:
-                continue
-            cos = float(np.dot(w[ia], story.weights[ib])) / (norm * float(np.sqrt(np.dot(story.weights,
-                                                                                             story.weights))))
+            vec = story.vec
+            cos = sum(w * vec.get(t, 0.0) for t, w in post.items()) / (norm * story.norm)
             if cos >= best_score:
                 best, best_score = key, cos
         return best
@@ -294,35 +326,43 @@ class StoryIndex:
         if self.latest is None or when > self.latest:
             self.latest = when
         self.ticks += 1
-        if len(terms) < 2:
-            if (s := self.stories.get(key)) is not None:
-                s.last, s.touched = max(s.last, when), self.ticks
-            return
-        terms, w = self._vector(terms)
-        w = w / (float(np.sqrt(np.dot(w, w))) or 1.0)
         story = self.stories.get(key)
+        if len(terms) < 2:
+            if story is not None:
+                story.last, story.touched = max(story.last, when), self.ticks
+            return
+        post = self._post(terms)
+        scale = 1.0 / (math.sqrt(sum(v * v for v in post.values())) or 1.0)
+        places = self.table.places.intersection(post)
         if story is None:
-            story = _Story(terms, w, self.table.places.intersection(terms.tolist()), when, self.ticks)
+            vec = {t: w * scale for t, w in post.items()}
+            story = _Story(vec, 1.0, frozenset(places), when, self.ticks)
             self.stories[key] = story
         else:
-            merged_t = np.concatenate([story.terms, terms])
-            merged_w = np.concatenate([story.weights, w])
-            uniq, inv = np.unique(merged_t, return_inverse=True)
-            sums = np.zeros(len(uniq), np.float32)
-            np.add.at(sums, inv, merged_w)
-            order = np.argsort(-sums, kind="stable")[:CENTROID_TERMS]
-            keep = np.sort(order)  # centroid terms stay sorted by hash
-            story.terms, story.weights = uniq[keep], sums[keep]
-            story.places = story.places | self.table.places.intersection(terms.tolist())
+            vec = story.vec
+            for t, w in post.items():
+                vec[t] = vec.get(t, 0.0) + w * scale
+            if len(vec) > CENTROID_TERMS:
+                story.vec = vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS])
+            if places:
+                story.places = story.places | places
             story.last, story.touched = max(story.last, when), self.ticks
+        story.norm = math.sqrt(sum(v * v for v in story.vec.values())) or 1.0
         self._reindex(key, story)
         if len(self.stories) > self.max_stories + self.max_stories // 4:
             self.forget()
 
+    def _indexable(self, term: int) -> bool:
+        ok = self._idf_ok.get(term)
+        if ok is None:
+            if len(self._idf_ok) > WORD_MEMO_MAX:
+                self._idf_ok.clear()
+            ok = self._idf_ok[term] = self.table.weight_of(term) >= MIN_IDF_INDEXED
+        return ok
+
     def _reindex(self, key: str, story: _Story) -> None:
-        heavy = story.terms[np.argsort(-story.weights, kind="stable")]
-        idf_ok = self.table.weights(heavy) >= MIN_IDF_INDEXED
-        new = tuple(t for t, ok in zip(heavy.tolist(), idf_ok.tolist(), strict=True) if ok)[:INDEXED_TERMS]
+        heavy = sorted(story.vec.items(), key=lambda kv: (-kv[1], kv[0]))
+        new = tuple(t for t, _ in heavy if self._indexable(t))[:INDEXED_TERMS]
         if new == story.indexed:
             return
         for t in set(story.indexed) - set(new):

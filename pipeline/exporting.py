@@ -210,7 +210,7 @@ def export_posts(factory: sessionmaker[Session], config: Config, out: BinaryIO, 
         count = WRITERS[fmt](export_records(stream_export_rows(session, filters), config.tz), out)
     with transaction(factory) as session:
         audit.record(session, user, "export", "posts", None, format=fmt, rows=count, source=filters.source,
-                     flagged=filters.flagged, since=format_time(filters.since, config.tz),
+                     flagged=filters.flagged, q=filters.q, since=format_time(filters.since, config.tz),
                      until=format_time(filters.until, config.tz))
     log.info("exported posts", extra={"rows": count, "format": fmt})
     return count

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pipeline.db import describe_db_error
 from pipeline.exceptions import DatabaseNotReady, StorageError
+from pipeline.search_index import ensure_search_index
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -48,6 +49,8 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+            if revision == "head":  # builds what a role lacking pg_trgm had to leave out, once it may
+                ensure_search_index(conn)
     except (OperationalError, DBAPIError) as exc:
         raise StorageError(describe_db_error(exc, engine.url.render_as_string(hide_password=False))) from None
     after = current_revision(engine)

@@ -1,6 +1,7 @@
-"""CSV export of inbox rows: the same columns, headers and values as `yuqing export --format csv`
-(pipeline.sheets: Chinese headers and values), UTF-8 with a BOM so that Excel reads Chinese, and
-formula-injection safe (a cell a spreadsheet would run as a formula gets a leading apostrophe).
+"""CSV and XLSX export of inbox rows: the same columns, headers and values as `yuqing export`
+(pipeline.sheets: Chinese headers and values). CSV is UTF-8 with a BOM so that Excel reads
+Chinese, and formula-injection safe (a cell a spreadsheet would run as a formula gets a leading
+apostrophe); XLSX is `pipeline.exporting.write_xlsx`'s, where no text cell is ever a formula.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.exporting import csv_row
+from pipeline.exporting import csv_row, write_xlsx
 from pipeline.postfields import URN_PREFIX, format_time, neutralise_cell
 from pipeline.sheets import HEADER_ROW
 from pipeline.store.inbox import InboxRow
@@ -45,3 +46,10 @@ def csv_chunks(rows: Iterable[InboxRow], tz: ZoneInfo, *, every: int = 500) -> I
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(rows: Iterable[InboxRow], tz: ZoneInfo) -> bytes:
+    """The rows as the XLSX workbook `yuqing export --format xlsx` writes."""
+    out = io.BytesIO()
+    write_xlsx((_record(row, tz) for row in rows), out)
+    return out.getvalue()

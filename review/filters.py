@@ -4,7 +4,9 @@ Values are kept as strings and bound as parameters by the store; anything that d
 parse (a bad date, a page that is not a number) is ignored rather than refused; a page
 number out of range is refused (422, `review.params`). With no
 ``since``/``until`` in the query, the inbox shows the last ``review.inbox_days`` days; an
-empty ``since=`` means "from the beginning".
+empty ``since=`` means "from the beginning". ``scope=all`` lists every stored post, not only
+the flagged ones; a search the index cannot answer looks at recent days only
+(`InboxFilter.bounded`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pipeline.config import Config
 from pipeline.store.inbox import InboxFilter
 from review.params import MAX_PAGE, bounded_int
 
-TEXT_PARAMS = ("topic", "category", "grade", "status", "source", "q", "sort")
+TEXT_PARAMS = ("topic", "category", "grade", "status", "source", "q", "sort", "scope")
 MAX_TEXT = 200
 
 
@@ -38,8 +40,9 @@ def inbox_filter(params: QueryParams, config: Config, now: datetime, *, per_page
         topic=text["topic"], category=text["category"], grade=text["grade"], status=text["status"],
         source=text["source"], q=text["q"], sort=text["sort"] or "time", since=since, until=until,
         page=bounded_int(params.get("page"), 1, name="page", high=MAX_PAGE),
-        per_page=bounded_int(params.get("per_page"), per_page, name="per_page"),
-    ).normalised()
+        per_page=bounded_int(params.get("per_page"), per_page, name="per_page"), scope=text["scope"] or "flagged",
+        threshold=config.nlp.relevance_threshold,
+    ).normalised().bounded(now.astimezone(config.tz).date())
 
 
 def filter_params(f: InboxFilter) -> dict[str, str]:

@@ -37,6 +37,8 @@ def export(
     source: Annotated[str | None, typer.Option(help="only posts of this source")] = None,
     flagged: Annotated[bool, typer.Option("--flagged", help="only relevant posts and posts of alerted events")
                        ] = False,
+    q: Annotated[str | None, typer.Option("--q", help='only posts matching this search expression (topic-rule '
+                                          'language: AND, OR, NOT, "phrases", NEAR/n)')] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or xlsx (default: from --out, else jsonl)")
                    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="write here (default: stdout; xlsx needs it)")
@@ -55,7 +57,16 @@ def export(
     config = state(ctx).config()
     filters = ExportFilter(since=parse_bound(since, config.tz, end=False) if since else None,
                            until=parse_bound(until, config.tz, end=True) if until else None,
-                           source=source, flagged=flagged)
+                           source=source, flagged=flagged, q=(q or "").strip() or None)
+    if filters.q:
+        from rich.markup import escape
+
+        from pipeline.store.search import RuleSyntaxError, parse_query
+
+        try:
+            parse_query(filters.q)
+        except RuleSyntaxError as exc:
+            raise fail(f"--q: {escape(str(exc))}") from None
     with database(config) as (_, factory):
         if out is None:
             try:

@@ -21,7 +21,7 @@ DEMO_CONFIG_HEADER = """\
 # Written by `yuqing demo`; rewritten on every demo run.
 # The demo site (the sources below) runs only while `yuqing demo` runs: its sources are disabled so
 # that `yuqing crawl` and `yuqing run` with this file do not fail on it. While the demo serves the
-# review app, crawl the site again by name: yuqing --config THIS-FILE crawl demo-news demo-forum
+# review app, crawl the site again by name: yuqing --config THIS-FILE crawl demo-news demo-forum demo-weibo-hot
 # Everything else works with this file at any time: serve, status, digest, export, user add, ...
 """
 DEMO_USERS = (("analyst", "analyst"), ("monitor", "monitor"), ("approver", "approver"), ("admin", "admin"))
@@ -69,7 +69,7 @@ def demo_config(paths: DemoPaths, site_url: str) -> dict[str, Any]:
          "selectors": {"boards": "a.board::attr(href)", "links": "a.thread-title::attr(href)",
                        "thread_title": "h1::text", "post": "div.post", "post_body": ".content",
                        "post_author": ".author::text", "post_time": ".meta"}},
-        {"name": "demo-weibo-hot", "kind": "hotlist", "platform": "weibo", "every": "10m",
+        {"name": "demo-weibo-hot", "kind": "hotlist", "enabled": False, "platform": "weibo", "every": "10m",
          "start_urls": [f"{site_url}/hot/weibo.json"], "alert_rank": 20, "alert_grade": "II"},
     ]
     data["monitors"] = [

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.exceptions import NotFound
 from pipeline.models import Alert, Analysis, Post, Source, UtcDateTime
+from pipeline.store.search import parse_query, search_condition
 
 STREAM_ROWS = 2000
 
@@ -26,15 +27,17 @@ class ExportFilter:
 
     The time is the post's ``published_at``, or ``fetched_at`` when the page showed none.
     ``flagged`` keeps posts whose newest analysis is relevant or whose event has an alert.
+    ``q`` is a search expression (`pipeline.store.search`); over all dates, a short term scans.
     """
 
     since: datetime | None = None
     until: datetime | None = None
     source: str | None = None
     flagged: bool = False
+    q: str | None = None
 
 
-def export_query(flt: ExportFilter) -> Select[*tuple[Any, ...]]:
+def export_query(flt: ExportFilter, search: ColumnElement[bool] | None = None) -> Select[*tuple[Any, ...]]:
     # The newest analysis of a post is the one inserted last (analyses are only added).
     newest = (select(Analysis.post_id.label("post_id"), func.max(Analysis.id).label("analysis_id"))
               .group_by(Analysis.post_id).subquery("newest"))
@@ -57,6 +60,8 @@ def export_query(flt: ExportFilter) -> Select[*tuple[Any, ...]]:
     if flt.flagged:
         alerted = exists().where(Alert.event_id == Post.event_id)
         stmt = stmt.where(or_(Analysis.is_relevant.is_(True), alerted))
+    if search is not None:
+        stmt = stmt.where(search)
     return stmt
 
 
@@ -64,7 +69,8 @@ def stream_export_rows(session: Session, flt: ExportFilter, *, batch: int = STRE
     """The rows of `export_query` in post order, ``batch`` at a time from the database."""
     if flt.source is not None and session.scalar(select(Source.id).where(Source.name == flt.source)) is None:
         raise NotFound(f"no source named {flt.source!r} in the database")
-    result = session.execute(export_query(flt).execution_options(yield_per=batch))
+    search = search_condition(session, parse_query(flt.q)) if flt.q else None
+    result = session.execute(export_query(flt, search).execution_options(yield_per=batch))
     try:
         yield from result
     finally:

@@ -21,10 +21,15 @@ from sqlalchemy import String as SqlString
 from sqlalchemy.orm import Session
 
 from pipeline.models import Alert, Analysis, Post, Source
+from pipeline.store.search import SHORT_QUERY_DAYS, Highlight, highlights, parse_query, search_condition
 
 SORTS = ("time", "time_asc", "relevance", "rumour", "negative", "grade")
 NO_ALERT = "none"
 FACETS = ("category", "grade", "status", "source")
+# 仅相关: posts flagged relevant; 全部信息: every stored post; 待确认: where a label helps the models
+# most (relevance within UNCERTAIN_BAND of the threshold, or the topic rules and the model disagree)
+SCOPES = ("flagged", "all", "uncertain")
+UNCERTAIN_BAND = 0.2
 MAX_PER_PAGE = 200
 EXCERPT_CHARS = 300  # of each post's text on an inbox page (exports get all of it)
 _Sel = TypeVar("_Sel", bound=Select)
@@ -41,10 +46,13 @@ class InboxFilter:
     source: str | None = None
     since: date | None = None  # local days (config timezone), inclusive
     until: date | None = None
-    q: str | None = None
+    q: str | None = None  # a search expression in the topic-rule language (pipeline.store.search)
     sort: str = "time"
     page: int = 1
     per_page: int = 50
+    scope: str = "flagged"
+    threshold: float = 0.5  # the config's relevance threshold (for scope "uncertain")
+    narrowed: bool = False  # ``since`` was moved up because ``q`` cannot use the search index
 
     def normalised(self) -> InboxFilter:
         def clean(value: str | None) -> str | None:
@@ -55,8 +63,23 @@ class InboxFilter:
             self, topic=clean(self.topic), category=clean(self.category), grade=clean(self.grade),
             status=clean(self.status), source=clean(self.source), q=clean(self.q),
             sort=self.sort if self.sort in SORTS else "time", page=max(1, self.page),
-            per_page=min(max(1, self.per_page), MAX_PER_PAGE),
+            per_page=min(max(1, self.per_page), MAX_PER_PAGE), scope=self.scope if self.scope in SCOPES else "flagged",
         )
+
+    def bounded(self, today: date) -> InboxFilter:
+        """This filter with its cost bounded: an expression the search index cannot answer (a
+        term of one or two characters, NOT alone) looks at the last `SHORT_QUERY_DAYS` days of
+        the chosen dates only. A syntax error is left for the search to report."""
+        if not self.q:
+            return self
+        try:
+            indexed = parse_query(self.q).indexed
+        except ValueError:
+            return self
+        first = (self.until or today) - timedelta(days=SHORT_QUERY_DAYS - 1)
+        if indexed or (self.since is not None and self.since >= first):
+            return self
+        return replace(self, since=first, narrowed=True)
 
     def without(self, facet: str) -> InboxFilter:
         return replace(self, **{facet: None})  # type: ignore[arg-type]
@@ -84,6 +107,7 @@ class InboxRow:
     due_at: datetime | None
     thread_url: str | None = None
     floor: int | None = None
+    marks: tuple[Highlight, ...] = ()  # where the search terms occur (offsets into title and text)
 
 
 @dataclass
@@ -135,10 +159,14 @@ def _day_bounds(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
-def _conditions(f: InboxFilter, tz: ZoneInfo, a: FromClause, latest: list[ColumnElement[bool]], *,
+def _conditions(f: InboxFilter, tz: ZoneInfo, a: FromClause, search: ColumnElement[bool] | None, *,
                 facets: bool = True) -> list[ColumnElement[bool]]:
     """WHERE terms for ``f``; with ``facets=False`` the four facet filters are left out."""
-    terms: list[ColumnElement[bool]] = [a.c.is_relevant.is_(True), *latest]
+    terms: list[ColumnElement[bool]] = [a.c.is_relevant.is_(True)] if f.scope == "flagged" else []
+    if f.scope == "uncertain":
+        no_topic = cast(a.c.topics, SqlString) == "[]"
+        terms.append(or_(a.c.relevance.between(f.threshold - UNCERTAIN_BAND, f.threshold + UNCERTAIN_BAND),
+                         and_(~no_topic, a.c.is_relevant.is_(False)), and_(no_topic, a.c.is_relevant.is_(True))))
     if f.topic:
         # topics is a JSON list of config topic names; names are [A-Za-z0-9_.-] so a quoted
         # substring test is exact, and the value is bound and LIKE-escaped.
@@ -147,9 +175,8 @@ def _conditions(f: InboxFilter, tz: ZoneInfo, a: FromClause, latest: list[Column
         terms.append(Post.published_at >= _day_bounds(f.since, tz))
     if f.until:
         terms.append(Post.published_at < _day_bounds(f.until + timedelta(days=1), tz))
-    if f.q:
-        pattern = f"%{_like_escape(f.q)}%"
-        terms.append(or_(Post.title.like(pattern, escape="\\"), Post.text.like(pattern, escape="\\")))
+    if search is not None:
+        terms.append(search)
     if facets:
         if f.category:
             terms.append(a.c.category == f.category)
@@ -164,14 +191,17 @@ def _conditions(f: InboxFilter, tz: ZoneInfo, a: FromClause, latest: list[Column
     return terms
 
 
-def _joined(stmt: _Sel, a: FromClause) -> _Sel:
+def _joined(stmt: _Sel, a: FromClause, latest: list[ColumnElement[bool]], scope: str) -> _Sel:
+    """Posts with their newest analysis (every post, analysed or not, for scope "all"), source and alert."""
     return (stmt.select_from(Post)
-            .join(a, a.c.post_id == Post.id)
+            .join(a, and_(a.c.post_id == Post.id, *latest), isouter=scope == "all")
             .join(Source, Source.id == Post.source_id)
             .outerjoin(Alert, Alert.event_id == Post.event_id))
 
 
-def _order(sort: str, a: FromClause) -> list[Any]:
+def _order(sort: str, a: FromClause, f: InboxFilter | None = None) -> list[Any]:
+    if f is not None and f.scope == "uncertain" and sort == "time":  # nearest the threshold first
+        return [func.abs(a.c.relevance - f.threshold).asc(), Post.published_at.desc().nulls_last()]
     orders: dict[str, list[Any]] = {
         "time": [Post.published_at.desc().nulls_last()],
         "time_asc": [Post.published_at.asc().nulls_last()],
@@ -196,8 +226,13 @@ def _row(values: Sequence[Any]) -> InboxRow:
     (post_id, title, text, url, source, author, published_at, event_id, relevance, rumour, negative,
      sentiment, category, topics, alert_id, grade, status, due_at, thread_url, floor) = values
     return InboxRow(post_id, title or "", text or "", url, source, author, published_at, event_id,
-                    float(relevance), float(rumour), float(negative), sentiment, category,
+                    float(relevance or 0), float(rumour or 0), float(negative or 0), sentiment or "", category or "",
                     list(topics or []), alert_id, grade, status, due_at, thread_url, floor)
+
+
+def _search(session: Session, f: InboxFilter) -> ColumnElement[bool] | None:
+    """The condition of ``f.q``; raises `RuleSyntaxError` (a ValueError) for a bad expression."""
+    return search_condition(session, parse_query(f.q)) if f.q else None
 
 
 def facet_counts(session: Session, f: InboxFilter, tz: ZoneInfo) -> tuple[int, dict[str, dict[str, int]]]:
@@ -206,8 +241,8 @@ def facet_counts(session: Session, f: InboxFilter, tz: ZoneInfo) -> tuple[int, d
     a, latest = _latest_analysis(session.get_bind().dialect.name)
     status_key = func.coalesce(Alert.status, NO_ALERT)
     grouped = select(a.c.category, Alert.grade, status_key, Source.name, func.count())
-    stmt = _joined(grouped, a)
-    stmt = stmt.where(and_(*_conditions(f, tz, a, latest, facets=False)))
+    stmt = _joined(grouped, a, latest, f.scope)
+    stmt = stmt.where(and_(*_conditions(f, tz, a, _search(session, f), facets=False)))
     stmt = stmt.group_by(a.c.category, Alert.grade, status_key, Source.name)
     combos = [(cat, grade, status, source, int(n)) for cat, grade, status, source, n in session.execute(stmt)]
     chosen = {"category": f.category, "grade": f.grade, "status": f.status, "source": f.source}
@@ -224,14 +259,33 @@ def facet_counts(session: Session, f: InboxFilter, tz: ZoneInfo) -> tuple[int, d
     return total, {name: dict(counts[name].most_common()) for name in FACETS}
 
 
+def _posts_only(f: InboxFilter) -> bool:
+    """Whether ``f`` and its order need nothing but the posts table."""
+    return (f.scope == "all" and f.sort in ("time", "time_asc") and not f.topic
+            and not any(getattr(f, name) for name in FACETS))
+
+
 def inbox_page(session: Session, f: InboxFilter, tz: ZoneInfo) -> InboxPage:
     """One page of the inbox with the total and the counts per filter."""
     f = f.normalised()
     total, counts = facet_counts(session, f, tz)
     a, latest = _latest_analysis(session.get_bind().dialect.name)
-    stmt = _joined(select(*_row_columns(a, EXCERPT_CHARS)), a).where(and_(*_conditions(f, tz, a, latest)))
-    stmt = stmt.order_by(*_order(f.sort, a)).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    # A search shows the text around its first match, which may be anywhere in the text.
+    columns = _row_columns(a, None if f.q else EXCERPT_CHARS)
+    stmt = _joined(select(*columns), a, latest, f.scope)
+    if _posts_only(f):
+        # Every condition is on posts: choose the page's posts first, then join the analyses
+        # and alerts of those few (not of every post a search matched).
+        chosen = (select(Post.id).where(and_(*_conditions(f, tz, a, _search(session, f))))
+                  .order_by(*_order(f.sort, a)).limit(f.per_page).offset((f.page - 1) * f.per_page))
+        stmt = stmt.where(Post.id.in_(chosen.scalar_subquery())).order_by(*_order(f.sort, a))
+    else:
+        stmt = stmt.where(and_(*_conditions(f, tz, a, _search(session, f))))
+        stmt = stmt.order_by(*_order(f.sort, a, f)).limit(f.per_page).offset((f.page - 1) * f.per_page)
     rows = [_row(values) for values in session.execute(stmt)]
+    if f.q:
+        query = parse_query(f.q)
+        rows = [replace(r, marks=tuple(highlights(query, r.title, r.text))) for r in rows]
     return InboxPage(rows=rows, total=total, page=f.page, per_page=f.per_page, counts=counts)
 
 
@@ -241,8 +295,8 @@ def inbox_rows(session: Session, f: InboxFilter, tz: ZoneInfo, *, limit: int = 5
     f = f.normalised()
     _plain_plan(session)
     a, latest = _latest_analysis(session.get_bind().dialect.name)
-    stmt = (_joined(select(*_row_columns(a)), a).where(and_(*_conditions(f, tz, a, latest)))
-            .order_by(*_order(f.sort, a)).limit(limit))
+    stmt = (_joined(select(*_row_columns(a)), a, latest, f.scope)
+            .where(and_(*_conditions(f, tz, a, _search(session, f)))).order_by(*_order(f.sort, a, f)).limit(limit))
     for values in session.execute(stmt.execution_options(yield_per=batch)):
         yield _row(values)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from pipeline.store.review_actions import (
     start_draft,
     submit_draft,
 )
+from pipeline.store.search import SHORT_QUERY_DAYS, RuleSyntaxError
 from pipeline.store.sources import source_health
 from review.auth import Forbidden, Viewer, db_session, require
 from review.filters import inbox_filter
@@ -46,6 +47,12 @@ class Me(BaseModel):
     name: str
     role: str
     csrf_token: str
+
+
+class HighlightOut(BaseModel):
+    field: Literal["title", "text"]
+    start: int
+    end: int
 
 
 class InboxItem(BaseModel):
@@ -65,6 +72,8 @@ class InboxItem(BaseModel):
     alert_id: int | None
     grade: str | None
     status: str | None
+    highlights: list[HighlightOut] = Field(default_factory=list, description=(
+        "where the search terms of q occur: offsets into the stored title or text (not the excerpt)"))
 
 
 class InboxOut(BaseModel):
@@ -74,6 +83,10 @@ class InboxOut(BaseModel):
     pages: int
     counts: dict[str, dict[str, int]]
     items: list[InboxItem]
+    since: date | None = Field(None, description="the first day searched (moved up for a short search term)")
+    narrowed: bool = Field(False, description=(
+        f"q cannot use the search index (a term shorter than three characters, or NOT alone), so only the "
+        f"last {SHORT_QUERY_DAYS} days were searched"))
 
 
 class AnalysisOut(BaseModel):
@@ -230,16 +243,24 @@ def openapi(request: Request, viewer: Viewer = Depends(require("view"))) -> dict
 @router.get("/inbox", response_model=InboxOut)
 def api_inbox(request: Request, viewer: Viewer = Depends(require("view")),
               session: Session = Depends(db_session)) -> InboxOut:
-    """Flagged items; the same query parameters as the inbox page (topic, category, grade, status,
-    source, since, until, q, sort, page, per_page)."""
+    """Flagged items, or every stored post with ``scope=all``; the same query parameters as the inbox
+    page (scope, topic, category, grade, status, source, since, until, q, sort, page, per_page).
+    ``q`` is an expression in the topic-rule language (AND, OR, NOT, "phrases", NEAR/n); a bad one
+    is answered 422 with the position of the problem."""
     state = request.app.state
-    page = inbox_page(session, inbox_filter(request.query_params, state.config, state.clock()), state.config.tz)
+    f = inbox_filter(request.query_params, state.config, state.clock())
+    try:
+        page = inbox_page(session, f, state.config.tz)
+    except RuleSyntaxError as exc:
+        raise HTTPException(422, detail=f"q: {exc}") from None
     items = [InboxItem(post_id=r.post_id, title=r.title, excerpt=r.text[:200], url=safe_url(r.url), source=r.source,
                        published_at=r.published_at, category=r.category, relevance=r.relevance, rumour=r.rumour,
                        negative=r.negative, sentiment=r.sentiment, topics=r.topics, event_id=r.event_id,
-                       alert_id=r.alert_id, grade=r.grade, status=r.status) for r in page.rows]
+                       alert_id=r.alert_id, grade=r.grade, status=r.status,
+                       highlights=[HighlightOut(field=m.field, start=m.start, end=m.end)
+                                   for m in r.marks]) for r in page.rows]
     return InboxOut(total=page.total, page=page.page, per_page=page.per_page, pages=page.pages,
-                    counts=page.counts, items=items)
+                    counts=page.counts, items=items, since=f.since, narrowed=f.narrowed)
 
 
 @router.get("/items/{post_id}", response_model=ItemOut)

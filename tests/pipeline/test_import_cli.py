@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -28,6 +30,10 @@ def test_import_then_export_from_the_command_line(tmp_path: Path) -> None:
     assert [(r["title"], r["text"], r["published_at"]) for r in lines] == [
         ("通知", "三孩政策解读", "2026-03-05T10:00:00+08:00"), ("公式", "=1+2", "2026-03-05T00:00:00+08:00")]
 
+    result = yuqing("export", "--q", "三孩政策 OR title:公式", "--format", "csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [r[2] for r in csv.reader(io.StringIO(result.stdout.lstrip("\ufeff")))][1:] == ["通知", "公式"]
+
     result = yuqing("export", "--out", "posts.csv", "--since", "2026-03-05", cwd=tmp_path)
     assert result.returncode == 0 and "exported 2 posts to posts.csv" in result.stdout
     assert "'=1+2" in (tmp_path / "posts.csv").read_text(encoding="utf-8-sig")
@@ -40,6 +46,7 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
         (("export", "--format", "xlsx"), "give --out"),
         (("export", "--since", "someday"), "is not a date"),
         (("export", "--source", "nowhere"), "no source named"),
+        (("export", "--q", "(三孩 OR"), "--q: expression ends where a term was expected"),
         (("import", "a.csv", "--source", "x"), "no text column"),
         (("import", "a.csv", "--source", "bad name!"), "source name"),
     ]

@@ -92,3 +92,19 @@ def test_training_records_latest_label_wins(session):  # type: ignore[no-untyped
     assert training_records(session, "sentiment") == [{"text": "罚款十万\n网传二孩罚款十万 50%_off", "label": "neg"}]
     assert training_records(session, "category")[0]["label"] == "rumour"
     assert training_records(session, "relevance") == [{"text": "补贴没到\n育儿补贴没到账", "label": 1}]
+
+
+def test_uncertain_scope_lists_posts_near_the_threshold_or_where_rules_and_model_disagree(session):  # type: ignore[no-untyped-def]
+    clear = add_item(session, title="清楚", relevance=0.97)  # relevant, with a topic: nothing to confirm
+    near = add_item(session, title="拿不准", relevance=0.55)
+    nearer = add_item(session, title="更拿不准", relevance=0.48, relevant=False, topics=[])
+    keyword_only = add_item(session, title="明星二胎", relevance=0.05, relevant=False)  # a topic hit the model rejects
+    model_only = add_item(session, title="没有专题", relevance=0.9, topics=[])  # relevant without any topic hit
+    add_item(session, title="无关", relevance=0.02, relevant=False, topics=[])
+    session.commit()
+    page = inbox_page(session, InboxFilter(scope="uncertain", threshold=0.5), TZ)
+    ids = [r.post_id for r in page.rows]
+    assert set(ids) == {near.id, nearer.id, keyword_only.id, model_only.id} and clear.id not in ids
+    assert ids[:2] == [nearer.id, near.id]  # nearest the threshold first
+    assert page.total == 4
+    assert {r.post_id for r in inbox_rows(session, InboxFilter(scope="uncertain"), TZ)} == set(ids)

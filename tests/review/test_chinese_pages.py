@@ -17,7 +17,8 @@ from tests.review.builders import NOW, USERS, add_alert, add_digest, add_event, 
 
 ROLE_OF_USER = {role: name for name, role in reversed(list(USERS.items()))}
 ROLES = ("analyst", "monitor", "approver", "admin")
-PAGES = ["/inbox", "/inbox?sort=grade&category=rumour", "/items/{post}", "/items/{rumour_post}", "/alerts",
+PAGES = ["/inbox", "/inbox?sort=grade&category=rumour", "/inbox?scope=all&q=%E7%BD%9A%E6%AC%BE%20OR%20xyz",
+         "/inbox/trial?q=%E7%BD%9A%E6%AC%BE", "/items/{post}", "/items/{rumour_post}", "/alerts",
          "/alerts?status=all", "/alerts/{alert}", "/alerts/{overdue}", "/drafts", "/drafts/{draft}", "/dashboard",
          "/digests", "/digests/{digest}", "/sources", "/audit", "/nosuch-page", "/items/999999",
          "/alerts/{alert}/nosuch"]

@@ -89,10 +89,14 @@ def test_sql_fragments_in_filters_change_nothing(fragment, seeded, client_for, d
     client, _ = client_for("ana")
     for name in ("topic", "category", "grade", "status", "source", "q", "sort"):
         response = client.get("/api/inbox", params={name: fragment})
+        if name == "q" and response.status_code == 422:  # q is a search expression: this one does not parse
+            assert "position" in response.json()["detail"]
+            continue
         assert response.status_code == 200
         expected = 7 if name == "sort" else 0
         assert response.json()["total"] == expected, (name, fragment)
-    assert client.get("/inbox", params={"q": fragment, "since": fragment, "page": fragment}).status_code == 200
+    page = client.get("/inbox", params={"q": fragment, "since": fragment, "page": fragment})
+    assert page.status_code == 200 or (page.status_code == 400 and "检索式有误" in page.text)
     assert client.get("/api/inbox").json()["total"] == 7, "the tables are intact"
 
 
