@@ -65,15 +65,17 @@ def alert_view(session: Session, config: Config, alert: Alert, kind: MessageKind
 
 
 def notify(session: Session, config: Config, view: AlertView, *, key: str, to: MonitorConfig | None,
-           now: datetime) -> int:
-    """Queue the notification for ``view`` by mail to ``to`` and to ``to``'s webhooks; returns rows written."""
+           now: datetime, attachments: list[dict[str, str]] | None = None) -> int:
+    """Queue the notification for ``view`` by mail to ``to`` and to ``to``'s webhooks; returns rows written.
+    ``attachments`` (the outbox's form: filename, content_type, base64 data) go with the mail only."""
     if to is None:
         log.warning("alert has nobody to notify: no monitor matches", extra={"alert": view.alert_id})
         return 0
     message = render_alert_message(view)
     written = int(outbox.enqueue(
         session, key=f"{key}:email:{to.email}", channel="email", recipient=to.email, subject=message.subject,
-        payload={"text": message.text, "html": message.html}, now=now, alert_id=view.alert_id))
+        payload={"text": message.text, "html": message.html, **({"attachments": attachments} if attachments else {})},
+        now=now, alert_id=view.alert_id))
     for name in to.webhooks:
         written += int(outbox.enqueue(
             session, key=f"{key}:webhook:{name}", channel=f"webhook:{name}", recipient=name,

@@ -27,6 +27,7 @@ from pipeline.config_sections import (
     NlpConfig,
     NotifyConfig,
     ProcessConfig,
+    ReportsConfig,
     RetentionConfig,
     ReviewConfig,
     Selectors,
@@ -41,7 +42,7 @@ from pipeline.config_types import EnvValue, format_duration, parse_duration
 __all__ = [
     "CONFIG_ENV_VAR", "DEFAULT_CONFIG_NAME", "STARTER_CONFIG", "AlertRuleConfig", "AlertsConfig", "Config",
     "ConfigError", "ConfigIssue", "CrawlConfig", "DigestConfig", "MonitorConfig", "NlpConfig", "NotifyConfig",
-    "ProcessConfig", "RetentionConfig", "ReviewConfig", "Selectors", "SmtpConfig", "SourceConfig",
+    "ProcessConfig", "ReportsConfig", "RetentionConfig", "ReviewConfig", "Selectors", "SmtpConfig", "SourceConfig",
     "StorageConfig", "TopicConfig", "WebhookConfig", "config_file_path", "default_config", "format_duration",
     "load_config", "parse_config", "parse_duration",
 ]

@@ -233,6 +233,31 @@ class DigestConfig(Strict):
     archive: bool = True
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class ReportsConfig(Strict):
+    """Written reports (pipeline.reports): 舆情专报 from alerts, weekly and monthly reports as Word files."""
+
+    unit: str = Field("舆情监测室", min_length=1, max_length=60, description="报送单位 on every report's heading")
+    template: str | None = Field(None, description="a .docx whose styles (fonts, sizes, margins) reports use "
+                                 "(default: the built-in GB/T 9704 layout)")
+    recipients: list[str] | None = Field(None, description="who gets the weekly and monthly reports by mail "
+                                         "(default: digest.recipients; [] mails none)")
+    weekly_day: Weekday | None = Field("mon", description="the day the last week's report is mailed (null: never)")
+    monthly_day: int | None = Field(1, ge=1, le=28, description="the day of the month the last month's report "
+                                    "is mailed (null: never)")
+    time: dt.time = Field(default=dt.time(9, 0), description="local time the periodic reports are mailed")
+    attach_to_escalation: bool = Field(True, description="attach the alert's 初报 to its escalation mail")
+
+    @field_validator("template")
+    @classmethod
+    def _docx(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().endswith(".docx"):
+            raise ValueError(f"{value!r}: the report template must be a Word .docx file")
+        return value
+
+
 class SmtpConfig(Strict):
     host: str = "localhost"
     port: int = Field(25, ge=1, le=65535)
@@ -327,6 +352,7 @@ class Config(Strict):
     monitors: list[MonitorConfig] = Field(default_factory=list)
     alerts: AlertsConfig = AlertsConfig()
     digest: DigestConfig = DigestConfig()
+    reports: ReportsConfig = ReportsConfig()
     smtp: SmtpConfig = SmtpConfig()
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     notify: NotifyConfig = NotifyConfig()

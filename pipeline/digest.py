@@ -65,7 +65,7 @@ def day_bounds(config: Config, day: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=config.tz)
 
 
-def _in_range(start: datetime, end: datetime) -> Any:
+def posted_between(start: datetime, end: datetime) -> Any:
     """Posts of [start, end): by publication time, or fetch time when the page showed none."""
     return or_(and_(Post.published_at >= start, Post.published_at < end),
                and_(Post.published_at.is_(None), Post.fetched_at >= start, Post.fetched_at < end))
@@ -81,14 +81,14 @@ class Refutation:
     at: datetime
 
 
-def _refutations(session: Session, start: datetime, end: datetime) -> list[Refutation]:
+def refutations_between(session: Session, start: datetime, end: datetime) -> list[Refutation]:
     """Posts of [start, end) in the rumour category that refute a rumour rather than spread one.
     Only rumour-category posts the rumour model scores low are read, so this stays a small query."""
     when = func.coalesce(Post.published_at, Post.fetched_at)
     rows = session.execute(
         select(Post.id, Post.event_id, Post.title, Post.text, when, Analysis.rumour)
         .join(Analysis, Analysis.post_id == Post.id)
-        .where(_in_range(start, end), Analysis.is_relevant.is_(True), Analysis.category == Category.RUMOUR.value,
+        .where(posted_between(start, end), Analysis.is_relevant.is_(True), Analysis.category == Category.RUMOUR.value,
                Analysis.rumour < REFUTATION_MAX_RUMOUR)).all()
     out = {}
     for post_id, event_id, title, text, at, rumour in rows:
@@ -103,7 +103,7 @@ def _day_posts(session: Session, start: datetime, end: datetime,
     stmt = (select(Post.id.label("post_id"), Post.event_id, Source.name.label("source"), Analysis.id.label("aid"),
                    Analysis.is_relevant, Analysis.negative, Analysis.rumour, Analysis.category, Analysis.topics)
             .join(Source, Source.id == Post.source_id).outerjoin(Analysis, Analysis.post_id == Post.id)
-            .where(_in_range(start, end)))
+            .where(posted_between(start, end)))
     rows = session.execute(stmt).all()
     frame = pd.DataFrame(rows, columns=["post_id", "event_id", "source", "aid", "is_relevant", "negative", "rumour",
                                         "category", "topics"])
@@ -117,16 +117,16 @@ def _day_posts(session: Session, start: datetime, end: datetime,
     return frame.drop(columns=["aid"])
 
 
-def _totals(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+def totals_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     relevant = Analysis.is_relevant.is_(True)
     distinct_where = lambda cond: func.count(func.distinct(case((cond, Post.id))))  # noqa: E731
     row = session.execute(
         select(func.count(func.distinct(Post.id)), distinct_where(relevant),
                distinct_where(and_(relevant, Analysis.negative > NEGATIVE_CUTOFF)),
                distinct_where(and_(relevant, Analysis.category == Category.RUMOUR.value)))
-        .outerjoin(Analysis, Analysis.post_id == Post.id).where(_in_range(start, end))).one()
+        .outerjoin(Analysis, Analysis.post_id == Post.id).where(posted_between(start, end))).one()
     # 疑似谣言: the one definition (alerts.digest.build.SUSPECTED_RUMOURS): relevant, rumour category, not a 辟谣
-    rumours = int(row[3]) - len(_refutations(session, start, end))
+    rumours = int(row[3]) - len(refutations_between(session, start, end))
     return {"posts": int(row[0]), "relevant": int(row[1]), "negative": int(row[2]), "rumours": rumours}
 
 
@@ -134,7 +134,7 @@ def _trend(session: Session, config: Config, day: date) -> pd.DataFrame:
     days = [day - timedelta(days=6 - i) for i in range(7)]
     rows = []
     for d in days:
-        t = _totals(session, *day_bounds(config, d))
+        t = totals_between(session, *day_bounds(config, d))
         rows.append({"day": d, "posts": t["posts"], "relevant": t["relevant"], "negative": t["negative"]})
     return pd.DataFrame(rows).set_index("day")
 
@@ -151,7 +151,7 @@ def _events(session: Session, config: Config, event_ids: list[int], day: date) -
     when = func.coalesce(Post.published_at, Post.fetched_at)
     times = pd.DataFrame(session.execute(
         select(Post.event_id, Post.id, when).join(Analysis, Analysis.post_id == Post.id)
-        .where(Post.event_id.in_(event_ids), Analysis.is_relevant.is_(True), _in_range(week_start, end))).all(),
+        .where(Post.event_id.in_(event_ids), Analysis.is_relevant.is_(True), posted_between(week_start, end))).all(),
         columns=["event_id", "post_id", "at"]).drop_duplicates("post_id")
     trend: dict[int, list[int]] = {}
     days = [day - timedelta(days=6 - i) for i in range(7)]
@@ -163,18 +163,18 @@ def _events(session: Session, config: Config, event_ids: list[int], day: date) -
     return events, trend
 
 
-def _local(config: Config, value: datetime | None) -> str:
+def local_text(config: Config, value: datetime | None) -> str:
     return value.astimezone(config.tz).strftime("%m-%d %H:%M") if value else "—"
 
 
-def _category_zh(value: str) -> str:
+def category_zh(value: str) -> str:
     try:
         return CATEGORY_NAMES_ZH[Category(value)]
     except ValueError:
         return value
 
 
-def _alerts(session: Session, config: Config, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def alerts_between(session: Session, config: Config, start: datetime, end: datetime) -> list[dict[str, Any]]:
     stmt = (select(Alert, Event.title).join(Event, Event.id == Alert.event_id)
                          .where(Alert.created_at < end,
                                 or_(Alert.status != "closed", Alert.closed_at >= start, Alert.created_at >= start))
@@ -183,9 +183,9 @@ def _alerts(session: Session, config: Config, start: datetime, end: datetime) ->
     as_of = min(end, utcnow())  # today's digest counts as overdue only what is overdue now
     for alert, title in session.execute(stmt):
         overdue = alert.status == "new" and alert.acknowledged_at is None and alert.due_at < as_of
-        rows.append({"id": alert.id, "grade": alert.grade, "category": _category_zh(alert.category), "title": title,
+        rows.append({"id": alert.id, "grade": alert.grade, "category": category_zh(alert.category), "title": title,
                      "monitor": alert.monitor, "status": alert.status,
-                     "status_zh": STATUS_ZH.get(alert.status, alert.status), "due": _local(config, alert.due_at),
+                     "status_zh": STATUS_ZH.get(alert.status, alert.status), "due": local_text(config, alert.due_at),
                      "new": alert.created_at >= start, "overdue": overdue})
     return rows
 
@@ -200,7 +200,7 @@ def _answers(session: Session, event_ids: list[int]) -> dict[int, datetime]:
     return {int(eid): at for eid, at in rows if eid is not None and at is not None}
 
 
-def _rumours(session: Session, config: Config, start: datetime, end: datetime,
+def rumours_between(session: Session, config: Config, start: datetime, end: datetime,
              refutations: list[Refutation]) -> list[dict[str, Any]]:
     """The day's rumour events with their answer: a published response, else a 辟谣 post that quotes
     the rumour. Events made only of 辟谣 posts are clarifications, not rumours awaiting a response."""
@@ -215,13 +215,13 @@ def _rumours(session: Session, config: Config, start: datetime, end: datetime,
     for eid, title, posts, first in rows:
         clarified = min((r.at for r in refutations if r.event_id != eid and answers(title, r.text)), default=None)
         answer = ("已回应", answered[eid]) if eid in answered else ("已有辟谣报道", clarified) if clarified else None
-        out.append({"title": title, "posts": posts, "first_seen": _local(config, first),
+        out.append({"title": title, "posts": posts, "first_seen": local_text(config, first),
                     "answered": answer is not None, "answer": answer[0] if answer else "",
-                    "answered_at": _local(config, answer[1] if answer else None)})
+                    "answered_at": local_text(config, answer[1] if answer else None)})
     return out
 
 
-def _window(session: Session, event_id: int, start: datetime, end: datetime) -> tuple[int, float]:
+def event_window(session: Session, event_id: int, start: datetime, end: datetime) -> tuple[int, float]:
     when = func.coalesce(Post.published_at, Post.fetched_at)
     row = session.execute(select(func.count(func.distinct(Post.id)),
                                  func.count(func.distinct(case((Analysis.negative > NEGATIVE_CUTOFF, Post.id)))))
@@ -231,26 +231,27 @@ def _window(session: Session, event_id: int, start: datetime, end: datetime) -> 
     return posts, (negative / posts if posts else 0.0)
 
 
-def _effects(session: Session, config: Config, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def effects_between(session: Session, config: Config, since: datetime, end: datetime) -> list[dict[str, Any]]:
+    """发布效果评估 of the responses published in [since, end): volume and negative share 24 h before and after."""
     rows = session.execute(select(ResponseDraft.event_id, ResponseDraft.published_at, Event.title)
                            .join(Event, Event.id == ResponseDraft.event_id)
-                           .where(ResponseDraft.published_at >= start - timedelta(days=6),
+                           .where(ResponseDraft.published_at >= since,
                                   ResponseDraft.published_at < end)
                            .order_by(ResponseDraft.published_at)).all()
     out = []
     for event_id, published, title in rows:
         if event_id is None or published is None:
             continue
-        before = _window(session, event_id, published - EFFECT_WINDOW, published)
-        after = _window(session, event_id, published, min(published + EFFECT_WINDOW, end))
-        out.append({"title": title, "published": _local(config, published), "before_posts": before[0],
+        before = event_window(session, event_id, published - EFFECT_WINDOW, published)
+        after = event_window(session, event_id, published, min(published + EFFECT_WINDOW, end))
+        out.append({"title": title, "published": local_text(config, published), "before_posts": before[0],
                     "before_negative": before[1], "after_posts": after[0], "after_negative": after[1]})
     return out
 
 
-def _sources(session: Session, config: Config, posts: pd.DataFrame, start: datetime,
-             end: datetime) -> list[dict[str, Any]]:
-    counts = posts["source"].value_counts().to_dict() if len(posts) else {}
+def sources_between(session: Session, config: Config, counts: dict[str, int], start: datetime,
+                    end: datetime) -> list[dict[str, Any]]:
+    """Each source's health over [start, end), with ``counts`` (posts per source name) in that range."""
     known = {s.name: s for s in session.scalars(select(Source))}
     failed_runs = dict(session.execute(
         select(Source.name, func.count()).join(CrawlRun, CrawlRun.source_id == Source.id)
@@ -270,13 +271,17 @@ def _sources(session: Session, config: Config, posts: pd.DataFrame, start: datet
     return out
 
 
+def _source_counts(posts: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in posts["source"].value_counts().items()} if len(posts) else {}
+
+
 def _hotlists(session: Session, config: Config, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Relevant entries on a hot list during the day (热搜上榜), best rank first."""
     from pipeline.store.hotlists import hotlist_reason, relevant_entries_between
 
     return [{"label": row.label, "title": title or row.title, "peak_rank": row.peak_rank,
-             "minutes": round(row.minutes), "first_seen": _local(config, row.first_seen),
-             "left": _local(config, row.left_at) if row.left_at else None,
+             "minutes": round(row.minutes), "first_seen": local_text(config, row.first_seen),
+             "left": local_text(config, row.left_at) if row.left_at else None,
              "reason": hotlist_reason(row.label, row.peak_rank, row.minutes)}
             for row, title in relevant_entries_between(session, start, end)]
 
@@ -284,7 +289,7 @@ def _hotlists(session: Session, config: Config, start: datetime, end: datetime) 
 def build_digest(session: Session, config: Config, day: date) -> DigestResult:
     """The digest of local calendar day ``day``: subject, HTML, plain text, figures and chart."""
     start, end = day_bounds(config, day)
-    refutations = _refutations(session, start, end)
+    refutations = refutations_between(session, start, end)
     posts = _day_posts(session, start, end, refutations)
     event_ids = [int(e) for e in posts.loc[posts["is_relevant"], "event_id"].dropna().unique()]
     by_event = posts[posts["is_relevant"]].dropna(subset=["event_id"]).groupby("event_id").size()
@@ -297,10 +302,12 @@ def build_digest(session: Session, config: Config, day: date) -> DigestResult:
         events.loc[events["event_id"].isin(clarifying), "category"] = CLARIFICATION
     log.debug("digest data loaded", extra={"day": str(day), "posts": len(posts), "events": len(event_ids)})
     content = build_digest_content(DigestInput(
-        day=day, posts=posts, previous=_totals(session, *day_bounds(config, day - timedelta(days=1))),
+        day=day, posts=posts, previous=totals_between(session, *day_bounds(config, day - timedelta(days=1))),
         trend=_trend(session, config, day), events=events, event_trend=event_trend,
-        alerts=_alerts(session, config, start, end), rumours=_rumours(session, config, start, end, refutations),
-        effects=_effects(session, config, start, end), sources=_sources(session, config, posts, start, end),
+        alerts=alerts_between(session, config, start, end),
+        rumours=rumours_between(session, config, start, end, refutations),
+        effects=effects_between(session, config, start - timedelta(days=6), end),
+        sources=sources_between(session, config, _source_counts(posts), start, end),
         hotlists=_hotlists(session, config, start, end),
         topic_labels={t.name: t.label for t in config.topics}, top_events=config.digest.top_events,
         review_url=config.review.base_url.rstrip("/") if config.review.base_url else None))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from alerts.routing import find_monitor
 from pipeline.alerting import alert_view, notify
 from pipeline.config import Config
+from pipeline.exceptions import ReportTemplateError
 from pipeline.store import alerts as alert_store
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,24 @@ def _escalate(session: Session, config: Config, report: EscalationReport, *, now
                         extra={"alert": alert.id, "supervisor": alert.supervisor})
             continue
         view = alert_view(session, config, alert, "escalation")
-        notify(session, config, view, key=f"alert:{alert.id}:escalation:1", to=supervisor, now=now)
+        files = _initial_report(session, config, alert.id, now=now) if config.reports.attach_to_escalation else None
+        notify(session, config, view, key=f"alert:{alert.id}:escalation:1", to=supervisor, now=now,
+               attachments=files)
         report.escalated += 1
         log.info("alert escalated", extra={"alert": alert.id, "to": supervisor.name})
+
+
+def _initial_report(session: Session, config: Config, alert_id: int, *, now: datetime) -> list[dict[str, str]]:
+    """The alert's 初报 as a mail attachment (written now if there is none); none if it cannot be rendered."""
+    from pipeline.reports import SYSTEM_AUTHOR, attachment, export_report, initial_report, report_filename
+
+    report = initial_report(session, config, alert_id, author=SYSTEM_AUTHOR, now=now)
+    try:
+        data = export_report(session, config, report, actor=SYSTEM_AUTHOR)
+    except ReportTemplateError as exc:  # a broken reports.template: the escalation still goes out
+        log.error("escalation mail without its 初报: cannot render it", extra={"alert": alert_id, "error": str(exc)})
+        return []
+    return [attachment(report_filename(report), data)]
 
 
 def _followups(session: Session, config: Config, report: EscalationReport, *, now: datetime) -> None:

@@ -21,3 +21,7 @@ class DuplicateUser(YuqingError):
 
 class NotFound(YuqingError):
     """A named thing (source, user, alert) does not exist."""
+
+
+class ReportTemplateError(YuqingError):
+    """``reports.template`` is missing or is not a Word file python-docx can open."""

@@ -233,6 +233,19 @@ def digest_job() -> None:
     run_recorded(rt, "digest", body)
 
 
+def report_job(kind: str) -> None:
+    """The weekly or monthly report of the last complete period, mailed with its Word file."""
+    rt = current_runtime()
+    from pipeline.reports import send_periodic_report
+
+    def body(stats: dict[str, Any]) -> str | None:
+        stats.update(_plain(send_periodic_report(rt.factory, rt.config, kind, now=rt.clock())))
+        _trigger(rt, "notify", after=f"report:{kind}")
+        return None
+
+    run_recorded(rt, f"report:{kind}", body)
+
+
 def retention_job() -> None:
     rt = current_runtime()
     from pipeline.retention import apply_retention

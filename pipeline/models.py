@@ -292,6 +292,51 @@ class DraftRevision(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Report(Base):
+    """A written report (舆情专报 初报/续报, 周报, 月报): its facts, its editable sections, its review.
+
+    ``facts`` is the snapshot of figures the report was written from (so every version
+    and every export shows the same numbers); ``sections`` is the text people edit.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("series", "year", "issue_no", name="uq_reports_series_year_issue"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # alert weekly monthly
+    series: Mapped[str] = mapped_column(String(16))  # special (专报) weekly monthly: issue numbers count per series
+    year: Mapped[int] = mapped_column(Integer)
+    issue_no: Mapped[int] = mapped_column(Integer)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    followup_no: Mapped[int] = mapped_column(Integer, default=0)  # 0: 初报; n: 续报n
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(Text, default="")
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sections: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft reviewed approved
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    author: Mapped[str | None] = mapped_column(String(128))
+    reviewer: Mapped[str | None] = mapped_column(String(128))
+    approver: Mapped[str | None] = mapped_column(String(128))
+    approved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReportRevision(Base):
+    """Every change of a report's text or status, with who did it (the report's version history)."""
+
+    __tablename__ = "report_revisions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    sections: Mapped[list[Any]] = mapped_column(default=list)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Label(Base):
     """An analyst's judgement on a post; these retrain the models."""
 

@@ -78,9 +78,10 @@ class _Senders:
         p = claimed.payload
         to = [a.strip() for a in claimed.recipient.split(",") if a.strip()]
         images = {cid: base64.b64decode(data) for cid, data in (p.get("images") or {}).items()}
+        files = [(a["filename"], a["content_type"], base64.b64decode(a["data"])) for a in p.get("attachments") or ()]
         msg = build_email(sender=self.config.smtp.sender, to=to, subject=claimed.subject, text=p.get("text", ""),
                           html=p.get("html"), images=images, idempotency_key=claimed.idempotency_key,
-                          tz=self.config.tz)
+                          tz=self.config.tz, attachments=files)
         if self.config.smtp.outbox_dir:
             write_eml(self.config.path(self.config.smtp.outbox_dir), _file_stem(claimed), msg, p.get("html"))
         else:

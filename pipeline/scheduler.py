@@ -84,6 +84,15 @@ def job_specs(config: Config) -> list[JobSpec]:
                 CronTrigger(hour=RETENTION_AT[0], minute=RETENTION_AT[1], timezone=tz), {},
                 misfire_grace_s=DAILY_GRACE_S),
     ]
+    reports, at = config.reports, config.reports.time
+    if reports.weekly_day is not None:
+        specs.append(JobSpec("report:weekly", "pipeline.jobs:report_job",
+                             CronTrigger(day_of_week=reports.weekly_day, hour=at.hour, minute=at.minute, timezone=tz),
+                             {"kind": "weekly"}, misfire_grace_s=DAILY_GRACE_S))
+    if reports.monthly_day is not None:
+        specs.append(JobSpec("report:monthly", "pipeline.jobs:report_job",
+                             CronTrigger(day=reports.monthly_day, hour=at.hour, minute=at.minute, timezone=tz),
+                             {"kind": "monthly"}, misfire_grace_s=DAILY_GRACE_S))
     return specs
 
 

@@ -174,8 +174,8 @@ def create_app(config: Config, *, engine: Engine | None = None,
         return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
                             headers={"Cache-Control": "public, max-age=86400"})
 
-    from review.routes import alerts, api, archive, dashboard, drafts, inbox, items, login
+    from review.routes import alerts, api, archive, dashboard, drafts, inbox, items, login, reports
 
-    for module in (login, inbox, items, alerts, drafts, dashboard, archive, api):
+    for module in (login, inbox, items, alerts, drafts, reports, dashboard, archive, api):
         app.include_router(module.router)
     return app

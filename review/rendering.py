@@ -29,8 +29,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_ZH = {"new": "新预警", "acknowledged": "已确认接收", "responding": "处置中", "closed": "已关闭",
              "none": "无预警"}
 DRAFT_STATUS_ZH = {"draft": "草稿", "reviewed": "已审核", "approved": "已批准"}
-DRAFT_ACTION_ZH = {"create": "从模板起草", "edit": "修改", "submit": "提交审核", "review": "审核通过",
-                   "approve": "批准"}
+DRAFT_ACTION_ZH = {"create": "从模板起草", "refresh": "按最新数据重写", "edit": "修改", "submit": "提交审核",
+                   "review": "审核通过", "approve": "批准"}
 SENTIMENT_ZH = {"neg": "负面", "neu": "中性", "pos": "正面"}
 ROLE_ZH = {"analyst": "分析员", "monitor": "监测员", "approver": "审批人", "admin": "管理员"}
 LABEL_FIELD_ZH = {"verdict": "判定", "relevance": "相关性", "rumour": "谣言", "sentiment": "情感",

@@ -33,8 +33,10 @@ def message_id(idempotency_key: str, sender: str) -> str:
 
 def build_email(*, sender: str, to: Sequence[str], subject: str, text: str, html: str | None = None,
                 images: Mapping[str, bytes] | None = None, idempotency_key: str | None = None,
-                tz: tzinfo | None = None, now: datetime | None = None) -> EmailMessage:
-    """A multipart/alternative mail; ``images`` (content-id → PNG) are attached inline to the HTML.
+                tz: tzinfo | None = None, now: datetime | None = None,
+                attachments: Sequence[tuple[str, str, bytes]] = ()) -> EmailMessage:
+    """A multipart/alternative mail; ``images`` (content-id → PNG) are attached inline to the HTML,
+    ``attachments`` (file name, MIME type, bytes) as files (a Word report).
 
     The ``Date:`` header is ``now`` (default: this moment) in ``tz``, the office's zone, with its offset
     (``+0800``), as a mail client shows it; without ``tz``, UTC (``+0000``)."""
@@ -53,6 +55,9 @@ def build_email(*, sender: str, to: Sequence[str], subject: str, text: str, html
             assert isinstance(html_part, EmailMessage)
             for cid, data in images.items():
                 html_part.add_related(data, "image", "png", cid=f"<{cid}>", filename=f"{cid}.png")
+    for filename, mime, data in attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg
 
 

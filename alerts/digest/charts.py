@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +55,15 @@ def cjk_font_family() -> str | None:
 
 def trend_png(days: Sequence[date], series: dict[str, Sequence[int]], *, title: str) -> bytes:
     """A line chart of daily counts, one line per series (Chinese labels), as PNG bytes."""
+    return line_png([f"{d.month}月{d.day}日" for d in days], series, title=title)
+
+
+def line_png(labels: Sequence[str], series: Mapping[str, Sequence[float]], *, title: str, ylabel: str = "条数",
+             percent: bool = False, size: tuple[float, float] = (7.2, 3.0)) -> bytes:
+    """A line chart over ``labels`` (days, hours), one line per series, as PNG bytes.
+
+    ``percent``: the values are shares (0–1), drawn and annotated as percentages.
+    """
     import matplotlib
     from matplotlib.figure import Figure  # a bare Figure renders with Agg; no pyplot, no GUI backend
 
@@ -63,19 +72,26 @@ def trend_png(days: Sequence[date], series: dict[str, Sequence[int]], *, title: 
     if family:
         rc["font.sans-serif"] = [family, "DejaVu Sans"]
         rc["font.family"] = "sans-serif"
+    labels = list(labels)
     with matplotlib.rc_context(rc):  # type: ignore[arg-type]
-        fig = Figure(figsize=(7.2, 3.0), dpi=100)
+        fig = Figure(figsize=size, dpi=100)
         ax = fig.add_subplot()
-        labels = [f"{d.month}月{d.day}日" for d in days]
         colours = ("#1976d2", "#d32f2f", "#f57c00", "#388e3c")
-        for (name, values), colour in zip(series.items(), colours, strict=False):
-            ax.plot(labels, list(values), marker="o", label=name, color=colour, linewidth=2)
-            for x, y in zip(labels, values, strict=True):
-                ax.annotate(str(y), (x, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
+        dense = len(labels) > 14  # a month of days: no per-point numbers, fewer tick labels
+        for (name, raw), colour in zip(series.items(), colours, strict=False):
+            values = [v * 100 for v in raw] if percent else list(raw)
+            ax.plot(labels, values, marker="" if dense else "o", label=name, color=colour, linewidth=2)
+            if not dense:
+                for x, y in zip(labels, values, strict=True):
+                    text = f"{y:.0f}%" if percent else str(int(y))
+                    ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
+        if dense:
+            step = max(1, len(labels) // 10)
+            ax.set_xticks(range(0, len(labels), step), [labels[i] for i in range(0, len(labels), step)])
         ax.set_title(title)
-        ax.set_ylabel("条数")
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=100 if percent else None)
         ax.legend(loc="upper left", frameon=False)
         fig.tight_layout()
         out = io.BytesIO()

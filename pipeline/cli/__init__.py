@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "pipeline.cli.demo_cmds",
     "pipeline.cli.nlp_cmds",
     "pipeline.cli.notify_cmds",
+    "pipeline.cli.report_cmds",
     "pipeline.cli.run_cmds",
     "pipeline.cli.serve_cmds",
     "pipeline.cli.setup_cmds",

@@ -60,6 +60,8 @@ def _demo(out: Path, no_serve: bool, port: int, site: DemoSite) -> None:
     console.print(f"  mails           {len(summary.mails)} alert mails, {len(summary.digest_mails)} digest mails "
                   f"(one per recipient) in {paths.mail}")
     console.print(f"  digest          {summary.digest}")
+    for report in summary.reports:
+        console.print(f"  report          {report}")
     console.print(f"  database        {paths.database}   config {paths.config}")
     users = ", ".join(name for name, _ in summary.users)
     console.print(f"  logins          {users}; password: {summary.password}")

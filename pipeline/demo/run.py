@@ -43,6 +43,7 @@ class DemoSummary:
     mails: list[Path] = field(default_factory=list)          # alert mails (【舆情预警…)
     digest_mails: list[Path] = field(default_factory=list)   # the digest, one per recipient
     digest: Path | None = None
+    reports: list[Path] = field(default_factory=list)
     crawl_errors: list[str] = field(default_factory=list)
     users: list[tuple[str, str]] = field(default_factory=list)
     password: str = ""
@@ -89,6 +90,8 @@ def _run_with_site(out: Path, step: Step, site: DemoSite) -> tuple[DemoSummary, 
         summary.digest, digest_stats = _write_digest(factory, config, day, paths.digest(day.isoformat()))
         summary.rumours = int(digest_stats["totals"]["rumours"])
         deliver_due(factory, config, now=utcnow())
+        step("writing the 初报 of the most severe alert and this week's report")
+        summary.reports = _write_reports(factory, config, day, paths.root)
         step("creating demo logins")
         summary.password = demo_password(paths)
         summary.users = _ensure_users(factory, summary.password)
@@ -117,6 +120,25 @@ def _write_digest(factory: sessionmaker[Session], config: Config, day: date, pat
         result, _ = publish_digest(session, config, day, now=utcnow(), send=True)
     path.write_text(result.standalone_html(), encoding="utf-8")
     return path, result.stats
+
+
+def _write_reports(factory: sessionmaker[Session], config: Config, day: date, folder: Path) -> list[Path]:
+    """The 初报 of the most severe alert (an emergency first among equals) and this week's report, as Word files."""
+    from pipeline.reports import SYSTEM_AUTHOR, export_report, initial_report, periodic_report, report_filename
+
+    written = []
+    now = utcnow()
+    with transaction(factory) as session:
+        alert_id = session.scalar(select(Alert.id).order_by(Alert.grade, Alert.category != "emergency", Alert.id)
+                                  .limit(1))
+        reports = [] if alert_id is None else [initial_report(session, config, alert_id, author=SYSTEM_AUTHOR,
+                                                              now=now)]
+        reports.append(periodic_report(session, config, "weekly", day, author=SYSTEM_AUTHOR, now=now))
+        for report in reports:
+            path = folder / report_filename(report)
+            path.write_bytes(export_report(session, config, report, actor=SYSTEM_AUTHOR))
+            written.append(path)
+    return written
 
 
 def _ensure_users(factory: sessionmaker[Session], password: str) -> list[tuple[str, str]]:

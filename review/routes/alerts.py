@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.store import audit
 from pipeline.store.alert_views import active_user_names, alert_posts, get_alert, list_alerts
+from pipeline.store.reports import alert_reports
 from pipeline.store.review_actions import assign_alert, list_drafts_for_alert, move_alert
 from review.auth import Viewer, db_session, require
 from review.params import RowId
@@ -27,7 +28,8 @@ def alert_page(alert_id: RowId, request: Request, viewer: Viewer = Depends(requi
                session: Session = Depends(db_session)) -> Response:
     alert = get_alert(session, alert_id)
     context = {"viewer": viewer, "alert": alert, "posts": alert_posts(session, alert),
-               "users": active_user_names(session), "drafts": list_drafts_for_alert(session, alert_id)}
+               "users": active_user_names(session), "drafts": list_drafts_for_alert(session, alert_id),
+               "reports": alert_reports(session, alert_id)}
     audit.record(session, viewer.name, "view", "alert", alert_id)
     session.commit()
     return request.app.state.pages.render(request, "alert.html", context)

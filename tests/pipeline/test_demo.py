@@ -137,6 +137,23 @@ def test_summary_and_second_run(demo_out: Path, second_run: subprocess.Completed
     assert len(alert_subjects(demo_out)) >= len(expected("alert")), "the second run starts afresh"
 
 
+def test_demo_writes_the_initial_report_of_its_most_severe_alert_and_a_weekly_report(demo_out: Path) -> None:
+    import sqlite3
+
+    from tests.reports_support import read_docx
+
+    with sqlite3.connect(demo_out / "yuqing.db") as db:
+        grade, title = db.execute("SELECT a.grade, e.title FROM alerts a JOIN events e ON e.id = a.event_id "
+                                  "ORDER BY a.grade, a.category != 'emergency', a.id LIMIT 1").fetchone()
+    (initial,) = demo_out.glob("舆情专报-*-初报.docx")
+    doc = read_docx(initial.read_bytes())
+    assert f"预警等级为{grade}级" in doc.text and title in doc.text
+    assert "一、基本情况" in doc.paragraphs and doc.images == 1
+    (weekly,) = demo_out.glob("舆情周报-*.docx")
+    week = read_docx(weekly.read_bytes())
+    assert "一、总体情况" in week.paragraphs and week.images == 2
+
+
 def _yuqing(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
     return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, timeout=120,

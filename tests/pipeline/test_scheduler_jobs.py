@@ -41,7 +41,8 @@ def test_sync_keeps_unchanged_jobs_and_their_next_runs(engine: Engine, make_conf
     try:
         changes = sync_jobs(scheduler, job_specs(config), now=start)
         assert changes == {"crawl:news": "added", "crawl:forum": "added", "process": "added", "notify": "added",
-                           "escalate": "added", "digest": "added", "retention": "added"}
+                           "escalate": "added", "digest": "added", "retention": "added", "report:weekly": "added",
+                           "report:monthly": "added"}
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert jobs["crawl:news"].next_run_time == start  # interval jobs run as soon as a daemon starts
         assert jobs["process"].next_run_time == start
@@ -53,8 +54,11 @@ def test_sync_keeps_unchanged_jobs_and_their_next_runs(engine: Engine, make_conf
         retention_next = jobs["retention"].next_run_time
         assert (retention_next.hour, retention_next.minute) == (3, 30)  # daily, at a quiet local hour
         assert jobs["retention"].misfire_grace_time == DAILY_GRACE_S  # a daemon down at 03:30 still prunes
+        weekly, monthly = jobs["report:weekly"].next_run_time, jobs["report:monthly"].next_run_time
+        assert (weekly.weekday(), weekly.hour, monthly.day, monthly.hour) == (0, 9, 1, 9)  # Mondays, the 1st, 09:00
+        assert jobs["report:weekly"].kwargs == {"kind": "weekly"}
         assert {j.misfire_grace_time for i, j in jobs.items()
-                if i not in ("digest", "retention")} == {MISFIRE_GRACE_S}
+                if i not in ("digest", "retention", "report:weekly", "report:monthly")} == {MISFIRE_GRACE_S}
         assert all(j.coalesce and j.max_instances == 1 for j in jobs.values())
         assert jobs["crawl:news"].func_ref == "pipeline.jobs:crawl_job" and jobs["crawl:news"].kwargs == {
             "source": "news"}
@@ -70,7 +74,7 @@ def test_sync_keeps_unchanged_jobs_and_their_next_runs(engine: Engine, make_conf
         third = sync_jobs(scheduler, job_specs(changed), now=start + timedelta(hours=2))
         assert third == {"crawl:forum": "removed", "crawl:news": "replaced", "crawl:weibo": "added",
                          "process": "kept", "notify": "kept", "escalate": "kept", "digest": "kept",
-                         "retention": "kept"}
+                         "retention": "kept", "report:weekly": "kept", "report:monthly": "kept"}
         assert str(scheduler.get_job("crawl:news").trigger) == "interval[0:05:00]"
         assert scheduler.get_job("crawl:news").next_run_time == start + timedelta(hours=2)
     finally:
