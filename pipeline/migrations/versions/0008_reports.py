@@ -1,7 +1,7 @@
 """reports: written reports (舆情专报 初报/续报, 周报, 月报) and their revisions
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import pipeline.models
 
 revision = "0008"
-down_revision = "0009"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
