@@ -43,7 +43,7 @@ from nlp.models import MODEL_NAMES
 from nlp.models.base import LinearModel
 from nlp.models.space import FeatureSpace
 from nlp.rules import TopicMatcher
-from nlp.stories import StoryIndex, story_terms
+from nlp.stories import StoryIndex, story_terms_batch
 from nlp.tokenize import normalize_for_match, tokenize
 from nlp.train import DEFAULT_MODELS_DIR, load_space
 
@@ -102,6 +102,14 @@ def _topic_tuples(topics: Iterable[Any]) -> list[tuple[str, str, str]]:
         else:
             out.append((t.name, t.expression, getattr(t, "scope", "all")))
     return out
+
+
+def _with_title_words(words: Sequence[str], title: str) -> Sequence[str]:
+    """A post's content words, each distinct word of its title twice more (headlines name the story)."""
+    if not title:
+        return words
+    in_title = [w for w in dict.fromkeys(words) if w in title]
+    return [*words, *in_title, *in_title]
 
 
 @contextmanager
@@ -234,6 +242,7 @@ class Analyzer:
         cat_names = [c.value for c in CUE_ORDER]
         contents = [t.content for t in toks]
         sigs = signatures(contents)
+        stories = story_terms_batch([_with_title_words(c, title) for c, title in zip(contents, titles, strict=True)])
         rum_list = rum.tolist()
         out = []
         for i, post in enumerate(posts):
@@ -258,8 +267,8 @@ class Analyzer:
                     is_relevant=rel[i] >= self.relevance_threshold,
                     content_words=contents[i],
                     signature=sigs[i],
-                    story_terms=story_terms(contents[i], [w for w in contents[i] if w in titles[i]]
-                                            if titles[i] else ()),
+                    # story linking serves the office's events: relevant posts and topic hits only
+                    story_terms=stories[i] if (rel[i] >= self.relevance_threshold or topic_matches) else None,
                 )
             )
         return out

@@ -23,7 +23,6 @@ threshold takes it, otherwise it starts a story of its own.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 import zlib
@@ -32,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,8 @@ TERM_DTYPE = np.dtype("<u4")
 MAX_TERMS = 24  # terms kept per post (stored with their weights: 192 bytes)
 CENTROID_TERMS = 40  # terms kept per story
 INDEXED_TERMS = 12  # a story's heaviest terms that find it as a candidate
+PROBE_TERMS = 8  # a post's heaviest terms that look for candidate stories
+MAX_POSTING = 16  # stories a term finds at most (the most recently active ones)
 MAX_CANDIDATES = 12  # stories compared with a post at most (those sharing most of its terms)
 NAME_BOOST = 1.6
 STORY_WINDOW = timedelta(days=3)  # "within a window of a few days" (ANNOTATION.md §4)
@@ -223,28 +225,52 @@ def story_terms(words: Sequence[str], title_words: Sequence[str] = (), table: Te
 
     Weight = (1 + ln tf) × idf, where a word of the title counts twice more (headlines name the
     story); names and places weigh :data:`NAME_BOOST` times more (see :class:`TermTable`)."""
+    in_title = list(dict.fromkeys(title_words))
+    return story_terms_batch([[*words, *in_title, *in_title]], table)[0]
+
+
+def story_terms_batch(docs: Sequence[Sequence[str]], table: TermTable | None = None) -> list[np.ndarray]:
+    """:func:`story_terms` of many posts at once (each doc's words; title words repeated twice more).
+
+    Vectorised over the batch: one memoised lookup per word, then counting, weighting and choosing
+    each post's heaviest terms with numpy."""
     table = table or load_term_table()
-    counts = Counter(words)
-    if not _MERGE_TRIGGERS.isdisjoint(counts):
-        counts = Counter(_merged_words(words))
-    tf: dict[int, float] = {}
-    idf: dict[int, float] = {}
-    for w, n in counts.items():
-        info = _word_info(w, table)
-        if info is not None:
-            h = info[0]
-            tf[h] = tf.get(h, 0.0) + n
-            idf[h] = info[1]
-    for w in set(title_words):
-        info = _word_info(w, table)
-        if info is not None and info[0] in tf:
-            tf[info[0]] += 2.0
-    if not tf:
-        return np.zeros(0, TERM_DTYPE)
-    scored = heapq.nlargest(MAX_TERMS, (((1.0 + math.log(n)) * idf[h], h) for h, n in tf.items()))
-    terms = np.fromiter((h for _, h in scored), dtype=np.uint32, count=len(scored))
-    weights = np.fromiter((w for w, _ in scored), dtype=np.float32, count=len(scored))
-    return np.concatenate([terms, weights.view(np.uint32)]).astype(TERM_DTYPE)
+    flat: list[str] = []
+    lengths = np.empty(len(docs), dtype=np.int64)
+    for i, words in enumerate(docs):
+        if not _MERGE_TRIGGERS.isdisjoint(words):
+            words = _merged_words(words)
+        flat.extend(words)
+        lengths[i] = len(words)
+    infos = [_word_info(w, table) for w in flat] if table is not load_term_table() else \
+        list(map(_memo_info, flat))
+    keep = np.fromiter((x is not None for x in infos), dtype=bool, count=len(infos))
+    hashes = np.fromiter((x[0] if x is not None else 0 for x in infos), dtype=np.uint64, count=len(infos))
+    weights = np.fromiter((x[1] if x is not None else 0.0 for x in infos), dtype=np.float64, count=len(infos))
+    doc = np.repeat(np.arange(len(docs), dtype=np.uint64), lengths)[keep]
+    hashes, weights = hashes[keep], weights[keep]
+    out = [np.zeros(0, TERM_DTYPE)] * len(docs)
+    if not len(hashes):
+        return out
+    keys, first, counts = np.unique((doc << np.uint64(32)) | hashes, return_index=True, return_counts=True)
+    key_doc = (keys >> np.uint64(32)).astype(np.int64)
+    key_hash = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    score = ((1.0 + np.log(counts)) * weights[first]).astype(np.float32)
+    order = np.lexsort((key_hash, -score, key_doc))  # per doc: heaviest first, ties by hash
+    key_doc, key_hash, score = key_doc[order], key_hash[order], score[order]
+    starts = np.searchsorted(key_doc, np.arange(len(docs) + 1))
+    for i in range(len(docs)):
+        a, b = starts[i], min(starts[i + 1], starts[i] + MAX_TERMS)
+        if b > a:
+            out[i] = np.concatenate([key_hash[a:b], score[a:b].view(np.uint32)]).astype(TERM_DTYPE)
+    return out
+
+
+def _memo_info(word: str) -> tuple[int, float] | None:
+    info = _word_memo.get(word, False)
+    if info is False:
+        return _word_info(word, load_term_table())
+    return info  # type: ignore[return-value]
 
 
 def unpack_terms(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -275,7 +301,8 @@ class StoryIndex:
         self.max_stories = max_stories
         self._table = table
         self.stories: dict[str, _Story] = {}
-        self.postings: dict[int, set[str]] = {}
+        # term -> the stories it finds (insertion-ordered: the oldest leave first beyond MAX_POSTING)
+        self.postings: dict[int, dict[str, None]] = {}
         self.latest: datetime | None = None
         self.ticks = 0
         self._idf_ok: dict[int, bool] = {}
@@ -295,28 +322,25 @@ class StoryIndex:
         packed :func:`story_terms` array)."""
         if len(terms) < 4 or not self.stories:
             return None
-        post = self._post(terms)
-        shared: dict[str, int] = {}
-        for t in post:
-            if (keys := self.postings.get(t)) is not None:
-                for k in keys:
-                    shared[k] = shared.get(k, 0) + 1
-        if not shared:
+        postings = self.postings
+        probe = [postings[t] for t in terms[:PROBE_TERMS].tolist() if t in postings]
+        if not probe:
             return None
-        if len(shared) > MAX_CANDIDATES:  # the stories sharing most of the post's terms
-            shared = dict(sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES])
+        # the stories sharing most of the post's heaviest terms (ties: in posting order)
+        shared = Counter(chain.from_iterable(probe)).most_common(MAX_CANDIDATES)
+        post = self._post(terms)
         norm = math.sqrt(sum(v * v for v in post.values())) or 1.0
         places = self.table.places.intersection(post)
         best, best_score = None, self.threshold
-        for key in sorted(shared):
+        for key, _n in shared:
             story = self.stories[key]
             if when - story.last > self.window:
                 continue
             if places and story.places and not (places & story.places):
                 continue
             vec = story.vec
-            cos = sum(w * vec.get(t, 0.0) for t, w in post.items()) / (norm * story.norm)
-            if cos >= best_score:
+            cos = sum(post[t] * vec[t] for t in post.keys() & vec.keys()) / (norm * story.norm)
+            if cos > best_score or (cos == best_score and best is None):
                 best, best_score = key, cos
         return best
 
@@ -370,17 +394,21 @@ class StoryIndex:
         return ok
 
     def _reindex(self, key: str, story: _Story) -> None:
-        heavy = sorted(story.vec.items(), key=lambda kv: (-kv[1], kv[0]))
-        new = tuple(t for t, _ in heavy if self._indexable(t))[:INDEXED_TERMS]
+        heavy = sorted(story.vec, key=story.vec.__getitem__, reverse=True)
+        new = tuple(t for t in heavy if self._indexable(t))[:INDEXED_TERMS]
         if new == story.indexed:
             return
         for t in set(story.indexed) - set(new):
             if (keys := self.postings.get(t)) is not None:
-                keys.discard(key)
+                keys.pop(key, None)
                 if not keys:
                     del self.postings[t]
-        for t in set(new) - set(story.indexed):
-            self.postings.setdefault(t, set()).add(key)
+        for t in new:  # (re)inserted last: the most recently active stories are kept
+            keys = self.postings.setdefault(t, {})
+            keys.pop(key, None)
+            keys[key] = None
+            if len(keys) > MAX_POSTING:
+                del keys[next(iter(keys))]
         story.indexed = new
 
     def forget(self) -> None:
@@ -394,7 +422,7 @@ class StoryIndex:
             story = self.stories.pop(key)
             for t in story.indexed:
                 if (keys := self.postings.get(t)) is not None:
-                    keys.discard(key)
+                    keys.pop(key, None)
                     if not keys:
                         del self.postings[t]
 
