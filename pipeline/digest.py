@@ -213,7 +213,8 @@ def rumours_between(session: Session, config: Config, start: datetime, end: date
     answered = _answers(session, [r[0] for r in rows])
     out = []
     for eid, title, posts, first in rows:
-        clarified = min((r.at for r in refutations if r.event_id != eid and answers(title, r.text)), default=None)
+        # a 辟谣 post in the rumour's own event (story linking put it there) or one that quotes the rumour
+        clarified = min((r.at for r in refutations if r.event_id == eid or answers(title, r.text)), default=None)
         answer = ("已回应", answered[eid]) if eid in answered else ("已有辟谣报道", clarified) if clarified else None
         out.append({"title": title, "posts": posts, "first_seen": local_text(config, first),
                     "answered": answer is not None, "answer": answer[0] if answer else "",
