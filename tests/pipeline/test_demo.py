@@ -194,3 +194,25 @@ def test_the_demo_config_keeps_working_after_the_demo(demo_out: Path) -> None:
     assert status.returncode == 0 and "UNHEALTHY" not in status.stdout
     header = (demo_out / "config.yaml").read_text(encoding="utf-8").split("\nsources:")[0]
     assert "runs only while `yuqing demo` runs" in header
+
+
+def test_each_story_of_the_demo_is_one_event_with_one_alert(demo_out: Path) -> None:
+    """The maternal death reported by the news site and the forum, and the rumour with its debunk,
+    are one event each (story-level events), so each raises one alert."""
+    import sqlite3
+
+    content = load_content()
+    stories: dict[str, list[str]] = {}
+    for item in content["news"]:
+        if "story" in item:
+            stories.setdefault(item["story"], []).append(item["title"])
+    for thread in content["forum"]["threads"]:
+        if "story" in thread:
+            stories.setdefault(thread["story"], []).append(thread["title"])
+    with sqlite3.connect(demo_out / "yuqing.db") as db:
+        for story, titles in stories.items():
+            marks = ",".join("?" * len(titles))
+            events = {e for (e,) in db.execute(f"SELECT event_id FROM posts WHERE title IN ({marks})", titles)}
+            assert len(events) == 1 and None not in events, (story, events)
+            (alerts,) = db.execute("SELECT count(*) FROM alerts WHERE event_id = ?", (events.pop(),)).fetchone()
+            assert alerts == 1, story
