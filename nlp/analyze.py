@@ -242,11 +242,17 @@ class Analyzer:
         cat_names = [c.value for c in CUE_ORDER]
         contents = [t.content for t in toks]
         sigs = signatures(contents)
-        stories = story_terms_batch([_with_title_words(c, title) for c, title in zip(contents, titles, strict=True)])
+        matched = [self.matcher.match(t, b, normalized=True) for t, b in zip(titles, bodies, strict=True)]
+        # story linking serves the office's events: relevant posts and topic hits only
+        linked = [i for i in range(len(posts)) if rel[i] >= self.relevance_threshold or matched[i]]
+        stories: list[np.ndarray | None] = [None] * len(posts)
+        for i, terms in zip(linked, story_terms_batch([_with_title_words(contents[i], titles[i]) for i in linked]),
+                            strict=True):
+            stories[i] = terms
         rum_list = rum.tolist()
         out = []
         for i, post in enumerate(posts):
-            topic_matches = self.matcher.match(titles[i], bodies[i], normalized=True)
+            topic_matches = matched[i]
             out.append(
                 Analysis(
                     post_id=post.id,
@@ -267,8 +273,7 @@ class Analyzer:
                     is_relevant=rel[i] >= self.relevance_threshold,
                     content_words=contents[i],
                     signature=sigs[i],
-                    # story linking serves the office's events: relevant posts and topic hits only
-                    story_terms=stories[i] if (rel[i] >= self.relevance_threshold or topic_matches) else None,
+                    story_terms=stories[i],
                 )
             )
         return out

@@ -17,13 +17,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from nlp.tokenize import RESOURCES
 
+log = logging.getLogger(__name__)
 CORPUS_DIR = RESOURCES / "corpus"
 ITEMS = CORPUS_DIR / "items.jsonl"
 WRITTEN = CORPUS_DIR / "synthetic.jsonl"  # written from the guideline, for training only
@@ -127,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="write the corpus's time-split train/validation files")
     ap.add_argument("--out", type=Path, default=Path("build/corpus"))
     args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     counts = write_splits(args.out)
-    print(json.dumps(counts))
+    log.info("%s", json.dumps(counts))
     return 0
 
 

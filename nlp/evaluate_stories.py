@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from nlp.corpus import CORPUS_DIR, load_items
 from nlp.events import EventClusterer
 from nlp.stories import StoryIndex
 
+log = logging.getLogger(__name__)
 STORIES = CORPUS_DIR / "stories.jsonl"
 TUNING_WINDOWS = {f"W{i:02d}" for i in range(1, 21)}
 
@@ -71,11 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--threshold", type=float, nargs="*", default=[0.0, 0.25, 0.3, 0.35, 0.4, 0.5])
     args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     results = {"all titles": evaluate(args.threshold), "keyword titles": evaluate(args.threshold, keyword_only=True)}
     for subset, by_threshold in results.items():
         for name, parts in by_threshold.items():
-            print(subset, name, json.dumps(parts))
-    print(json.dumps(results))
+            log.info("%s %s %s", subset, name, json.dumps(parts))
+    log.info("%s", json.dumps(results))
     return 0
 
 

@@ -28,7 +28,7 @@ import ahocorasick
 from nlp.exceptions import RuleSyntaxError
 from nlp.tokenize import normalize_for_match
 
-__all__ = ["Hit", "Match", "Rule", "RuleSyntaxError", "TopicMatcher", "compile_rule"]
+__all__ = ["Hit", "Match", "Rule", "RuleSyntaxError", "TopicMatcher", "compile_rule", "positive_terms"]
 
 FIELDS = ("title", "body")
 SCOPES = ("title", "body", "all")
@@ -273,14 +273,15 @@ def _restrict(node: _Node, fields: tuple[str, ...]) -> _Node:
     )
 
 
-def _positive_terms(node: _Node, negated: bool = False) -> list[_Term]:
+def positive_terms(node: _Node, negated: bool = False) -> list[_Term]:
+    """The terms an expression requires to be present (not under an odd number of NOTs)."""
     if isinstance(node, _Term):
         return [] if negated else [node]
     if isinstance(node, _Not):
-        return _positive_terms(node.item, not negated)
+        return positive_terms(node.item, not negated)
     if isinstance(node, _Near):
         return [] if negated else [*node.left, *node.right]
-    return [t for i in node.items for t in _positive_terms(i, negated)]
+    return [t for i in node.items for t in positive_terms(i, negated)]
 
 
 # ----------------------------------------------------------------------------- matching
@@ -344,7 +345,7 @@ def compile_rule(expression: str, scope: str = "all") -> Rule:
         root=root,
         terms=frozenset(parser.terms),
         matches_empty=root.eval({}),
-        _positive=tuple(_positive_terms(root)),
+        _positive=tuple(positive_terms(root)),
     )
 
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -75,23 +75,14 @@ class TermTable:
     names: frozenset[int]
 
     def weight_of(self, term: int) -> float:
-        """:meth:`weights` of one term hash (a dict lookup)."""
+        """The weight of one term hash: its idf (the largest for words the table never saw), times
+        :data:`NAME_BOOST` for names and places."""
         lookup = self.__dict__.get("_lookup")
         if lookup is None:
             lookup = dict(zip(self.hashes.tolist(), self.idf.tolist(), strict=True))
             object.__setattr__(self, "_lookup", lookup)
         w = lookup.get(term, self.max_idf)
         return w * NAME_BOOST if (term in self.names or term in self.places) else w
-
-    def weights(self, terms: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(self.hashes, terms)
-        pos = np.minimum(pos, len(self.hashes) - 1)
-        found = self.hashes[pos] == terms if len(self.hashes) else np.zeros(len(terms), bool)
-        w = np.where(found, self.idf[pos] if len(self.idf) else 0.0, self.max_idf).astype(np.float32)
-        if self.names:
-            boost = np.fromiter((t in self.names or t in self.places for t in terms.tolist()), bool, len(terms))
-            w[boost] *= NAME_BOOST
-        return w
 
     @classmethod
     def empty(cls) -> TermTable:
@@ -196,26 +187,32 @@ def _merged_words(words: Sequence[str]) -> list[str]:
 
 
 _word_memo: dict[str, tuple[int, float] | None] = {}
+_UNKNOWN = (0, -1.0)  # marks a word not yet in the memo
 WORD_MEMO_MAX = 200_000  # emptied when full (posts keep bringing words never seen again)
 _MERGE_TRIGGERS = frozenset({"万", "万元", "费"}) | frozenset().union(*(either for _, either, _ in CONCEPTS))
 
 
 def _word_info(word: str, table: TermTable) -> tuple[int, float] | None:
     """A word's term hash (of its canonical form) and weight (idf × name boost); None for words that
-    are never story terms (framing words, single ASCII characters). Memoised for the shipped table."""
-    memo = table is load_term_table()
-    if memo and (info := _word_memo.get(word, False)) is not False:
-        return info  # type: ignore[return-value]
+    are never story terms (framing words, single ASCII characters)."""
     if (len(word) == 1 and word.isascii()) or word in FRAMING:
-        info = None
-    else:
-        h = term_hash(canonical(word))
-        info = (h, table.weight_of(h))
-    if memo:
-        if len(_word_memo) > WORD_MEMO_MAX:
-            _word_memo.clear()
-        _word_memo[word] = info
-    return info
+        return None
+    h = term_hash(canonical(word))
+    return h, table.weight_of(h)
+
+
+def _word_infos(words: list[str], table: TermTable) -> list[tuple[int, float] | None]:
+    """:func:`_word_info` of each word; for the shipped table memoised (looked up in C, as
+    :func:`nlp.dedup._word_hashes` does), since words repeat a lot."""
+    if table is not load_term_table():
+        return [_word_info(w, table) for w in words]
+    if len(_word_memo) > WORD_MEMO_MAX:
+        _word_memo.clear()
+    infos = list(map(_word_memo.get, words, repeat(_UNKNOWN)))
+    for i, info in enumerate(infos):
+        if info is _UNKNOWN:
+            infos[i] = _word_memo[words[i]] = _word_info(words[i], table)
+    return infos
 
 
 def story_terms(words: Sequence[str], title_words: Sequence[str] = (), table: TermTable | None = None
@@ -242,8 +239,7 @@ def story_terms_batch(docs: Sequence[Sequence[str]], table: TermTable | None = N
             words = _merged_words(words)
         flat.extend(words)
         lengths[i] = len(words)
-    infos = [_word_info(w, table) for w in flat] if table is not load_term_table() else \
-        list(map(_memo_info, flat))
+    infos = _word_infos(flat, table)
     keep = np.fromiter((x is not None for x in infos), dtype=bool, count=len(infos))
     hashes = np.fromiter((x[0] if x is not None else 0 for x in infos), dtype=np.uint64, count=len(infos))
     weights = np.fromiter((x[1] if x is not None else 0.0 for x in infos), dtype=np.float64, count=len(infos))
@@ -264,13 +260,6 @@ def story_terms_batch(docs: Sequence[Sequence[str]], table: TermTable | None = N
         if b > a:
             out[i] = np.concatenate([key_hash[a:b], score[a:b].view(np.uint32)]).astype(TERM_DTYPE)
     return out
-
-
-def _memo_info(word: str) -> tuple[int, float] | None:
-    info = _word_memo.get(word, False)
-    if info is False:
-        return _word_info(word, load_term_table())
-    return info  # type: ignore[return-value]
 
 
 def unpack_terms(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

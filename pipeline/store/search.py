@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from nlp.rules import RuleSyntaxError, _And, _Near, _Node, _Not, _Or, _Term, compile_rule
+from nlp.rules import RuleSyntaxError, _And, _Near, _Node, _Not, _Or, _Term, compile_rule, positive_terms
 from nlp.tokenize import normalize_for_match
 from pipeline.models import Post
 from pipeline.search_index import FTS_TABLE
@@ -75,19 +75,9 @@ class Highlight:
 def parse_query(expression: str) -> SearchQuery:
     """Parse ``expression``; raises :class:`RuleSyntaxError` (a ValueError) naming the position."""
     rule = compile_rule(expression.strip())
-    positive = sorted({t.text for t in _positive_terms(rule.root) if t.text}, key=lambda t: (-len(t), t))
+    positive = sorted({t.text for t in positive_terms(rule.root) if t.text}, key=lambda t: (-len(t), t))
     return SearchQuery(expression=expression.strip(), root=rule.root, terms=tuple(positive),
                        indexed=_answerable_by_index(rule.root))
-
-
-def _positive_terms(node: _Node, negated: bool = False) -> list[_Term]:
-    if isinstance(node, _Term):
-        return [] if negated else [node]
-    if isinstance(node, _Not):
-        return _positive_terms(node.item, not negated)
-    if isinstance(node, _Near):
-        return [] if negated else [*node.left, *node.right]
-    return [t for item in node.items for t in _positive_terms(item, negated)]
 
 
 def _answerable_by_index(node: _Node) -> bool:
